@@ -1,0 +1,37 @@
+# The course's entry points. `make lab` and `make test` create .venv first if needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: lab test test-fast release bench env clean-env
+
+lab: $(STAMP)  ## open the course in JupyterLab
+	@mkdir -p .exchange
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
+		--LabApp.default_url=/lab/tree/notebooks/01-foundations/01-foundations.ipynb $(ARGS)
+
+test: $(STAMP)  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
+	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(STAMP)  ## unit tests only (seconds)
+	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow" $(ARGS)
+
+release: $(STAMP)  ## regenerate notebooks/ and solutions/ from source/
+	$(BIN)/dlcourse release
+
+bench: $(STAMP)  ## time each chapter's solution run and one autograde
+	$(BIN)/dlcourse bench $(ARGS)
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,83 @@
+"""`dlcourse`: the course's command line.
+
+    dlcourse release [CHAPTER ...]     regenerate notebooks/ and solutions/ from source/
+    dlcourse bench [CHAPTER ...]       time executing each solution and autograding one submission
+    dlcourse data status               where each dataset would be loaded from
+    dlcourse data fetch NAME           download a dataset into the cache (checksums verified)
+    dlcourse data subset NAME          rebuild the offline subset in data/NAME/ from the full set
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers.course import paths
+
+
+def _release(args) -> int:
+    from helpers.course import release
+    release.release(paths.course_root(), args.chapters)
+    return 0
+
+
+def _bench(args) -> int:
+    from helpers.course import bench
+    rows = bench.run(paths.course_root(), args.chapters)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+def _data(args) -> int:
+    import numpy as np
+
+    from helpers import data
+    if args.action == "status":
+        for name in sorted(data.REGISTRY):
+            for split in ("train", "test"):
+                ds = data.load(name, split, verbose=False)
+                print(f"{name:<16}{split:<7}{len(ds):>7,}  {ds.source}")
+        return 0
+    if not args.name:
+        raise SystemExit(f"dlcourse data {args.action} needs a dataset name: {', '.join(data.REGISTRY)}")
+    if args.action == "fetch":
+        print(f"{args.name}: verified in {data.fetch(args.name)}")
+        return 0
+    arrays = data.build_subset(args.name, args.per_class_train, args.per_class_test, args.seed)
+    ds = data.spec(args.name)
+    out = data.repo_data_dir() / ds.name / ds.subset
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    print(f"wrote {out}; record its digest in helpers/data.py SUBSET_DIGESTS: {data.subset_digest(arrays)}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dlcourse", description="Course tasks for instructors and maintainers.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("release", help="regenerate notebooks/ and solutions/ from source/")
+    r.add_argument("chapters", nargs="*", help="chapter ids or numbers (default: all)")
+    r.set_defaults(func=_release)
+    b = sub.add_parser("bench", help="time executing each solution and autograding one submission")
+    b.add_argument("chapters", nargs="*")
+    b.add_argument("--json", help="also write the figures to this file")
+    b.set_defaults(func=_bench)
+    d = sub.add_parser("data", help="datasets: status, fetch NAME, subset NAME")
+    d.add_argument("action", choices=("status", "fetch", "subset"))
+    d.add_argument("name", nargs="?")
+    d.add_argument("--per-class-train", type=int, default=1000)
+    d.add_argument("--per-class-test", type=int, default=200)
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(func=_data)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

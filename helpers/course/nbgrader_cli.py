@@ -1,0 +1,21 @@
+"""Running nbgrader's command line on a course directory (in a subprocess, so that each run gets
+fresh nbgrader state and a crash cannot take the caller down)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(root: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``nbgrader <args>`` with ``root`` as the working directory and course root."""
+    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
+    # nbgrader runs `alembic` from PATH to check the gradebook schema: put this environment's
+    # scripts first, so it works without an activated virtual environment.
+    scripts = str(Path(sys.executable).parent)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc

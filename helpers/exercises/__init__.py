@@ -1,0 +1,1 @@
+"""Per-chapter checks and catalogues of known wrong answers for the graded test cells."""

@@ -1,0 +1,46 @@
+"""nbgrader configuration: this repository is the nbgrader course directory.
+
+source/<ch>/<ch>.ipynb    hand-edited notebooks (nbgrader's source step)
+notebooks/<ch>/<ch>.ipynb the student release   (nbgrader's release step)
+solutions/<ch>/<ch>.ipynb the worked solutions  (nbgrader's solution step)
+
+Regenerate the last two with `make release` (or `dlcourse release`).
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = COURSE_ROOT
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.solution_directory = "solutions"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
+
+# A local exchange directory so that the Assignment List and the Formgrader work on one machine.
+# On a JupyterHub, point this at the shared exchange instead (see README, "Instructors").
+c.Exchange.root = os.path.join(COURSE_ROOT, ".exchange")
+c.Exchange.path_includes_course = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Committed solutions carry no outputs: do not execute while generating them.
+c.GenerateSolution.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.ClearMarkScheme",
+]
+
+# Grading: a cell may run at most this long; a kernel that dies is restarted and the rest
+# of the notebook still runs, so every later test cell is graded (and fails) on its own.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+
+# Keep huge outputs out of the gradebook and the feedback.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 60
