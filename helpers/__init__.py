@@ -7,7 +7,7 @@ Importing ``helpers`` is cheap and has no side effects; submodules load on first
 """
 from importlib import import_module
 
-__all__ = ["device", "seed_everything", "grading_mode", "budget"]
+__all__ = ["device", "seed_everything", "grading_mode", "budget", "notebook_setup"]
 
 _LAZY = {name: "helpers.runtime" for name in __all__}
 

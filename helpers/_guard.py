@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
+import sys
 import threading
 
 _state = threading.local()
@@ -57,17 +57,20 @@ def reference(fn):
 
 
 def _resolve(dotted: str):
-    """'torch.nn.functional.softmax' -> (torch.nn.functional, 'softmax')."""
+    """'torch.nn.functional.softmax' -> (torch.nn.functional, 'softmax'), or None when the module
+    is not imported yet: importing it only to block it would cost up to a second per check
+    (torch.distributions), and code that has not imported it cannot be calling it."""
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
+        obj = sys.modules.get(".".join(parts[:cut]))
+        if obj is None:
             continue
         for attr in parts[cut:-1]:
-            obj = getattr(obj, attr)
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                return None
         return obj, parts[-1]
-    raise ValueError(f"cannot resolve {dotted!r}")
+    return None
 
 
 def _stub(name: str):
@@ -87,7 +90,10 @@ def blocking(names: tuple[str, ...] = (), reference: bool = True):
     _state.hits = []
     try:
         for dotted in names:
-            owner, attr = _resolve(dotted)
+            found = _resolve(dotted)
+            if found is None:
+                continue
+            owner, attr = found
             if hasattr(owner, attr):
                 own = vars(owner).get(attr, _MISSING)  # None of its own: it is inherited
                 patched.append((owner, attr, own))

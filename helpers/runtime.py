@@ -43,6 +43,22 @@ def grading_mode() -> bool:
     return bool(os.environ.get(_GRADING_ENV))
 
 
+def notebook_setup(seed: int = 0) -> torch.device:
+    """What every chapter's first cell does: seed everything, pick the device, and, while nbgrader
+    grades, switch matplotlib to a backend that draws nothing (figures cost seconds per
+    submission and feedback does not need them). Returns the device."""
+    seed_everything(seed)
+    if grading_mode():
+        import warnings
+
+        import matplotlib
+        matplotlib.use("agg")
+        warnings.filterwarnings("ignore", message=".*non-interactive.*")
+    dev = device()
+    print(f"running on {dev}" + (" (grading mode: small budgets, no figures)" if grading_mode() else ""))
+    return dev
+
+
 def budget(full, grading):
     """Pick the full-size setting for students and a small one while nbgrader runs the notebook."""
     return grading if grading_mode() else full

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def run(root: Path, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
     """``nbgrader <args>`` with ``root`` as the working directory and course root."""
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
+    cmd = [sys.executable, "-m", "helpers.course.nbgrader_main", *args, f"--CourseDirectory.root={root}"]
     # nbgrader runs `alembic` from PATH to check the gradebook schema: put this environment's
     # scripts first, so it works without an activated virtual environment.
     scripts = str(Path(sys.executable).parent)

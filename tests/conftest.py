@@ -1,0 +1,22 @@
+"""Shared fixtures. Tests that run notebooks or nbgrader are marked `slow`."""
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")  # no display in tests
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DLCOURSE_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def chapters() -> list[str]:
+    from helpers.course import paths
+    return paths.chapters(ROOT)

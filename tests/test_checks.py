@@ -1,0 +1,127 @@
+"""helpers.checks and helpers._guard: messages that name the problem, forbidden calls, gradients."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers import checks, reference
+from helpers.checks import CheckFailure, Mistake
+
+
+def test_expect_close_passes_and_names_the_worst_entry():
+    checks.expect_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]), what="x")
+    with pytest.raises(CheckFailure, match=r"x: expected .* largest error is 0.5 at index \(1,\)"):
+        checks.expect_close(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]), what="x")
+
+
+def test_expect_close_reports_shape_and_type_problems():
+    with pytest.raises(CheckFailure, match=r"expected shape \(3,\), got \(\)"):
+        checks.expect_close(torch.tensor(1.0), torch.ones(3), what="f")
+    with pytest.raises(CheckFailure, match="reduced over everything"):
+        checks.expect_close(torch.tensor(1.0), torch.ones(3), what="f")
+    with pytest.raises(CheckFailure, match="expected a torch.Tensor, got list"):
+        checks.expect_close([1.0], torch.ones(1), what="f")
+    with pytest.raises(CheckFailure, match="axes are swapped"):
+        checks.expect_close(torch.ones(3, 2), torch.ones(2, 3), what="f")
+
+
+def test_expect_close_reports_non_finite_values():
+    with pytest.raises(CheckFailure, match=r"1 of 3 entries are not finite \(first: nan at index \(2,\)\)"):
+        checks.expect_close(torch.tensor([0.0, 1.0, float("nan")]), torch.zeros(3), what="f")
+
+
+def test_generic_relations_are_named():
+    e = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(CheckFailure, match="2 times the expected"):
+        checks.expect_close(2 * e, e, what="f")
+    with pytest.raises(CheckFailure, match="sign is flipped"):
+        checks.expect_close(-e, e, what="f")
+    with pytest.raises(CheckFailure, match="off by a constant 0.5"):
+        checks.expect_close(e + 0.5, e, what="f")
+
+
+def test_catalogued_mistake_wins_over_generic_hints():
+    square = Mistake("times-two", "you doubled it", lambda x: 2 * x)
+    x = torch.tensor([1.0, 2.0])
+    with pytest.raises(CheckFailure, match="Likely mistake: you doubled it"):
+        checks.expect_close(2 * x, x, what="f", mistakes=[square], args=(x,))
+
+
+def test_diagnose_ignores_variants_that_crash_or_differ():
+    crash = Mistake("crash", "never", lambda x: 1 / 0)
+    other = Mistake("other", "never", lambda x: x + 100)
+    assert checks.diagnose(torch.ones(2), [crash, other], (torch.ones(2),), {}) is None
+
+
+def test_infinite_and_finite_outputs_are_not_confused():
+    inf_variant = Mistake("inf", "infinite", lambda x: torch.full_like(x, float("inf")))
+    assert checks.diagnose(torch.ones(2), [inf_variant], (torch.ones(2),), {}) is None
+    assert checks.diagnose(torch.full((2,), float("inf")), [inf_variant], (torch.ones(2),), {}) == "infinite"
+
+
+def test_expect_equal_checks_type_and_value():
+    checks.expect_equal(3, 3, what="n")
+    with pytest.raises(CheckFailure, match="expected type int, got float"):
+        checks.expect_equal(3.0, 3, what="n")
+    with pytest.raises(CheckFailure, match="expected 3, got 4"):
+        checks.expect_equal(4, 3, what="n")
+
+
+def test_call_turns_errors_into_messages():
+    def todo(x):
+        raise NotImplementedError()
+
+    def buggy(x):
+        return x @ torch.ones(5, 5)
+
+    with pytest.raises(CheckFailure, match="not implemented yet"):
+        checks.call(todo, 1, what="f")
+    with pytest.raises(CheckFailure, match="(?s)raised RuntimeError.*Likely mistake: a matrix product"):
+        checks.call(buggy, torch.ones(2, 3), what="f")
+    with pytest.raises(CheckFailure, match="expected a function"):
+        checks.call(42, what="f")
+
+
+def test_call_blocks_library_and_reference_functions_and_restores_them():
+    original_softmax, original_method = torch.softmax, torch.Tensor.softmax
+    z = torch.randn(3)
+    with pytest.raises(CheckFailure, match="calls torch.softmax"):
+        checks.call(lambda z: torch.softmax(z, 0), z, what="f", forbidden=("torch.softmax",))
+    with pytest.raises(CheckFailure, match="calls torch.Tensor.softmax"):
+        checks.call(lambda z: z.softmax(0), z, what="f", forbidden=("torch.Tensor.softmax",))
+    with pytest.raises(CheckFailure, match="calls helpers.reference.softmax"):
+        checks.call(lambda z: reference.softmax(z), z, what="f")
+    assert torch.softmax is original_softmax and torch.Tensor.softmax is original_method
+    assert "softmax" not in vars(torch.Tensor)          # inherited method left inherited
+    assert torch.allclose(reference.softmax(z), torch.softmax(z, 0))   # usable again outside
+
+
+def test_aliases_of_reference_functions_are_blocked_too():
+    from helpers.reference import sigmoid as my_sigmoid  # a student's alias
+    with pytest.raises(CheckFailure, match="helpers.reference.sigmoid"):
+        checks.call(lambda x: my_sigmoid(x), torch.zeros(2), what="f")
+
+
+def test_swallowing_the_forbidden_call_does_not_help():
+    def sneaky(z):
+        try:
+            return F.softmax(z, 0)
+        except BaseException:
+            return z.exp() / z.exp().sum()
+    with pytest.raises(CheckFailure, match="hides the error"):
+        checks.call(sneaky, torch.randn(3), what="f", forbidden=("torch.nn.functional.softmax",))
+
+
+def test_numerical_gradient_matches_autograd():
+    x = torch.randn(4, 3, dtype=torch.float64)
+
+    def f(t):
+        return (t ** 2).sum() + torch.sin(t[0, 0] * t[1, 1])
+
+    x_ = x.clone().requires_grad_(True)
+    f(x_).backward()
+    assert torch.allclose(checks.numerical_gradient(f, x), x_.grad, atol=1e-6)
+
+
+def test_fmt_is_short():
+    assert checks.fmt(torch.arange(100.0)).endswith("…]) with shape (100,)")
+    assert checks.fmt(torch.tensor(2.5)) == "tensor(2.5)"

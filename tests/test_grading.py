@@ -1,0 +1,87 @@
+"""The grading round trip through nbgrader, in a temporary copy of the course.
+
+For every chapter: the solution gets full marks, the untouched release gets zero, and every known
+wrong answer (tests/wrong_answers.py) loses exactly the points of its own exercise while all other
+exercises keep theirs. The autograded notebooks must show a readable check message, not a crash.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from helpers.course import grading, paths
+from tests.conftest import ROOT
+from tests.wrong_answers import WRONG_ANSWERS
+
+pytestmark = pytest.mark.slow
+
+CHAPTERS = paths.chapters(ROOT)
+WRONG = [(ch, cell, name) for ch in CHAPTERS for cell, variants in WRONG_ANSWERS.get(ch, {}).items()
+         for name in variants]
+
+
+def student_id(cell: str, name: str) -> str:
+    return f"wrong-{cell.removeprefix('ex-')}-{name}"
+
+
+def grade_cell_of(solution_cell: str) -> str:
+    return "test-" + solution_cell.removeprefix("ex-")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """{chapter: (scores by student, points by test cell, course copy)} after one autograde run."""
+    out = {}
+    for ch in CHAPTERS:
+        course = grading.course_copy(ROOT, tmp_path_factory.mktemp(ch), [ch])
+        grading.generate(course, ch)
+        solution = nbformat.read(paths.notebook(ROOT, "solutions", ch), as_version=4)
+        grading.submit(course, ch, "solution", paths.notebook(ROOT, "solutions", ch))
+        grading.submit(course, ch, "blank", paths.notebook(ROOT, "notebooks", ch))
+        for cell, variants in WRONG_ANSWERS.get(ch, {}).items():
+            for name, code in variants.items():
+                grading.submit(course, ch, student_id(cell, name), grading.replace_cell(solution, cell, code.strip()))
+        grading.autograde(course, ch)
+        points = grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", ch), as_version=4))
+        out[ch] = (grading.scores(course, ch), points, course)
+    return out
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_exercise_has_known_wrong_answers(chapter):
+    source = nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4)
+    solution_cells = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                      if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    missing = [c for c in solution_cells if not WRONG_ANSWERS.get(chapter, {}).get(c)]
+    assert not missing, f"{chapter}: no wrong answers catalogued for {missing}"
+    tests = grading.graded_cells(source)
+    assert sorted(tests) == sorted(grade_cell_of(c) for c in solution_cells), "each ex-NAME needs one test-NAME cell"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_gets_full_marks(graded, chapter):
+    scores, points, _ = graded[chapter]
+    got = {name: cell.score for name, cell in scores["solution"].items()}
+    assert got == points
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_blank_release_scores_zero(graded, chapter):
+    scores, points, _ = graded[chapter]
+    assert set(scores["blank"]) == set(points)
+    assert sum(cell.score for cell in scores["blank"].values()) == 0
+
+
+@pytest.mark.parametrize("chapter,cell,name", WRONG, ids=[f"{c}:{n}" for _, c, n in WRONG])
+def test_wrong_answer_loses_exactly_its_exercise(graded, chapter, cell, name):
+    scores, points, course = graded[chapter]
+    got = {k: v.score for k, v in scores[student_id(cell, name)].items()}
+    expected = {k: (0.0 if k == grade_cell_of(cell) else p) for k, p in points.items()}
+    assert got == expected, f"{name}: scores {got}, expected {expected}"
+    # The feedback is a check message written for the student, not a crash of the test itself.
+    autograded = nbformat.read(paths.notebook(course / "autograded", student_id(cell, name), chapter), as_version=4)
+    test = next(c for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_cell_of(cell))
+    errors = [o for o in test.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename in ("CheckFailure", "AssertionError"), \
+        f"{name}: expected a check message, got {[(o.ename, o.evalue) for o in errors]}"
+    assert len(errors[0].evalue) > 20, "the message must say what is wrong"
