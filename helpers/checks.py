@@ -198,13 +198,13 @@ def _relation_hint(a: torch.Tensor, e: torch.Tensor) -> str | None:
     if int(mask.sum()) == 0:
         return None
     ratio = a[mask] / e[mask]
-    if float(ratio.std(unbiased=False)) < 1e-6 * max(1.0, float(ratio.abs().mean())) and ratio.numel() > 0:
+    if float(ratio.std(correction=0)) < 1e-6 * max(1.0, float(ratio.abs().mean())) and ratio.numel() > 0:
         r = float(ratio.mean())
         if abs(r + 1) < 1e-6:
             return "the sign is flipped."
         return f"your result is {r:.4g} times the expected one: check constant factors, sums versus means, and the log base."
     diff = (a - e)[_isfinite(a) & _isfinite(e)]
-    if diff.numel() > 1 and float(diff.std(unbiased=False)) < 1e-6 * max(1.0, float(diff.abs().mean())):
+    if diff.numel() > 1 and float(diff.std(correction=0)) < 1e-6 * max(1.0, float(diff.abs().mean())):
         return f"your result is off by a constant {float(diff.mean()):.4g}: a constant term is missing or extra."
     return None
 
@@ -257,3 +257,20 @@ def numerical_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
         flat[i] = old
         gflat[i] = (up - down) / (2 * h)
     return grad
+
+
+def expect_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, *, what: str,
+                    atol: float = 1e-6, rtol: float = 1e-5, h: float = 1e-6) -> None:
+    """Autograd's gradient of the scalar function f at x agrees with central differences.
+
+    x: any shape (compared in float64). Catches hand-written backward passes and custom
+    autograd Functions whose gradient is wrong, and functions that break the graph.
+    """
+    leaf = x.detach().to(_float64).clone().requires_grad_(True)
+    out = call(f, leaf, what=what)
+    expect_tensor(out, what=what, shape=())
+    if not out.requires_grad:
+        fail(what, "the output is not connected to the input's autograd graph.",
+             "stay in torch operations: no .item(), .numpy(), .detach() or torch.tensor(...) on the way.")
+    (grad,) = torch.autograd.grad(out, leaf)
+    expect_close(grad, numerical_gradient(f, x, h=h), what=f"the gradient of {what}", atol=atol, rtol=rtol)

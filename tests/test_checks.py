@@ -125,3 +125,24 @@ def test_numerical_gradient_matches_autograd():
 def test_fmt_is_short():
     assert checks.fmt(torch.arange(100.0)).endswith("…]) with shape (100,)")
     assert checks.fmt(torch.tensor(2.5)) == "tensor(2.5)"
+
+
+@pytest.mark.filterwarnings("ignore:Converting a tensor")
+def test_expect_gradient_accepts_right_and_rejects_wrong_backward():
+    class WrongSquare(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x          # should be 2 x
+
+    x = torch.randn(5, dtype=torch.float64)
+    checks.expect_gradient(lambda t: (t ** 2).sum(), x, what="sum of squares")
+    with pytest.raises(CheckFailure, match="0.5 times the expected"):
+        checks.expect_gradient(lambda t: WrongSquare.apply(t).sum(), x, what="custom square")
+    with pytest.raises(CheckFailure, match="not connected"):
+        checks.expect_gradient(lambda t: torch.tensor(float((t ** 2).sum())), x, what="detached")

@@ -37,13 +37,17 @@ def test_no_stray_files(regenerated):
         assert committed == fresh
 
 
+MARKED = re.compile(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END (?:SOLUTION|HIDDEN TESTS)", flags=re.S)
+
+
 def solution_lines(source_nb) -> set[str]:
-    """Non-trivial lines between BEGIN/END SOLUTION and BEGIN/END HIDDEN TESTS markers."""
-    lines = set()
+    """Non-trivial lines that occur only between BEGIN/END SOLUTION or HIDDEN TESTS markers."""
+    inside, outside = set(), set()
     for cell in source_nb.cells:
-        for block in re.findall(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END", cell.source, flags=re.S):
-            lines |= {ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12}
-    return lines
+        for block in MARKED.findall(cell.source):
+            inside |= {ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12}
+        outside |= {ln.strip() for ln in MARKED.sub("", cell.source).splitlines()}
+    return inside - outside
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
