@@ -109,7 +109,8 @@ def history(hist, title: str = ""):
         ax_a.plot(epochs, hist.test_acc, "s-", label="test")
         ax_a.annotate(f"{hist.test_acc[-1]:.3f}", (epochs[-1], hist.test_acc[-1]),
                       textcoords="offset points", xytext=(4, -12))
-    ax_a.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    ax_a.set_xticks(epochs)
+    ax_a.set(xlabel="epoch", ylabel="accuracy", title="accuracy (train: running mean over the epoch)")
     ax_a.legend(frameon=False)
     fig.tight_layout()
     return fig
