@@ -85,3 +85,14 @@ def test_wrong_answer_loses_exactly_its_exercise(graded, chapter, cell, name):
     assert errors and errors[0].ename in ("CheckFailure", "AssertionError"), \
         f"{name}: expected a check message, got {[(o.ename, o.evalue) for o in errors]}"
     assert len(errors[0].evalue) > 20, "the message must say what is wrong"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_validate_button_passes_the_solution_and_fails_the_blank_release(chapter):
+    """What a student's Validate button reports (nbgrader's Validator; the CLI exits 0 either way)."""
+    from nbgrader.validator import Validator
+
+    assert Validator().validate(str(paths.notebook(ROOT, "solutions", chapter))) == {}
+    failed = Validator().validate(str(paths.notebook(ROOT, "notebooks", chapter)))["failed"]
+    assert len(failed) == len(grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4)))
+    assert all("not implemented yet" in f["error"] for f in failed)
