@@ -13,6 +13,7 @@ Every load prints one line saying which of these it used.
 from __future__ import annotations
 
 import difflib
+import functools
 import gzip
 import hashlib
 import os
@@ -235,16 +236,24 @@ def _load_full(ds: DatasetSpec, split: str, allow_download: bool) -> Dataset | N
     return Dataset(ds.name, split, images, labels, ds.classes, f"full set ({found['images'][1]})")
 
 
+@functools.lru_cache(maxsize=4)
+def _read_subset(path: Path, mtime_ns: int, want: str) -> dict[str, np.ndarray]:
+    """The verified arrays of a subset file, read once per process (keyed by its mtime)."""
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    if want and subset_digest(arrays) != want:
+        raise DatasetError(f"{path} does not match its recorded checksum; restore it with `git checkout {path}`.")
+    for a in arrays.values():
+        a.setflags(write=False)   # shared between calls: nobody may change them in place
+    return arrays
+
+
 def _load_subset(ds: DatasetSpec, split: str) -> Dataset:
     path = repo_data_dir() / ds.name / ds.subset
     if not path.is_file():
         raise DatasetError(f"{ds.title}: no full copy found and the offline subset {path} is missing. "
                            f"Run `dlcourse data fetch {ds.name}` with a network connection.")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    want = SUBSET_DIGESTS.get(ds.name)
-    if want and subset_digest(arrays) != want:
-        raise DatasetError(f"{path} does not match its recorded checksum; restore it with `git checkout {path}`.")
+    arrays = _read_subset(path, path.stat().st_mtime_ns, SUBSET_DIGESTS.get(ds.name, ""))
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"].astype(np.int64)
     return Dataset(ds.name, split, images, labels, ds.classes,
                    f"offline subset {path.relative_to(path.parents[2])} ({len(labels):,} {split} images)")
@@ -309,6 +318,6 @@ def build_subset(name: str, per_class_train: int, per_class_test: int, seed: int
 def to_tensors(dataset: Dataset, device=None):
     """Images as float32 in [0, 1] with shape (N, 1, H, W), labels as int64 (N,), on ``device``."""
     import torch
-    X = torch.from_numpy(dataset.images).float().div_(255.0).unsqueeze(1)  # (N, 1, H, W)
-    y = torch.from_numpy(dataset.labels).long()                              # (N,)
+    X = torch.tensor(dataset.images, dtype=torch.float32).div_(255.0).unsqueeze(1)  # (N, 1, H, W)
+    y = torch.tensor(dataset.labels, dtype=torch.int64)                              # (N,)
     return X.to(device), y.to(device)

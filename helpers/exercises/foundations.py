@@ -286,7 +286,7 @@ def check_gaussian_nll(gaussian_nll, y: torch.Tensor, mu: torch.Tensor, sigma: t
     """gaussian_nll(y, mu, sigma) equals -log N(y; mu, sigma^2) element-wise, with broadcasting."""
     what = f"gaussian_nll for y of shape {tuple(y.shape)}, mu {tuple(mu.shape)}, sigma {tuple(sigma.shape)}"
     out = checks.call(gaussian_nll, y, mu, sigma, what=what, forbidden=GAUSSIAN_LIBRARY)
-    shape = torch.broadcast_shapes(y.shape, mu.shape, sigma.shape)
+    shape = (y + mu + sigma).shape      # the broadcast shape (torch.broadcast_shapes imports torch._refs: 0.7 s)
     checks.expect_tensor(out, what=what, shape=tuple(shape))
     exact = 0.5 * ((y.double() - mu.double()) / sigma.double()) ** 2 + torch.log(sigma.double()) + _HALF_LOG_2PI
     checks.expect_close(out, exact.to(y.dtype), what=what, mistakes=GAUSSIAN_MISTAKES, args=(y, mu, sigma),
