@@ -78,6 +78,7 @@ def test_sigmoid_mistakes_are_named(mistake):
 def test_sigmoid_gradient_mistakes_are_named():
     nan_grad = lambda x: torch.where(x >= 0, 1 / (1 + torch.exp(-x)), torch.exp(x) / (1 + torch.exp(x)))  # noqa: E731
     fails_with(F.check_sigmoid, nan_grad, SIGMOID_INPUTS[1], hint=F.SIGMOID_GRADIENT_HINT)
+    fails_with(F.check_sigmoid, lambda x: 1 / (1 + torch.exp(-x)), SIGMOID_INPUTS[1], hint=F.SIGMOID_GRADIENT_HINT)
     e = lambda x: torch.exp(-x.abs())  # noqa: E731
     abs_version = lambda x: torch.where(x >= 0, 1 / (1 + e(x)), e(x) / (1 + e(x)))  # noqa: E731
     fails_with(F.check_sigmoid, abs_version, SIGMOID_INPUTS[0], hint=F.SIGMOID_GRADIENT_MISTAKES[0].hint)

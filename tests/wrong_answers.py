@@ -8,6 +8,10 @@ of solution cell "ex-NAME" is "test-NAME".
 WRONG_ANSWERS: dict[str, dict[str, dict[str, str]]] = {
     "01-foundations": {
         "ex-sigmoid": {
+            "textbook-formula": '''
+def stable_sigmoid(x):
+    return 1 / (1 + torch.exp(-x))
+''',
             "naive-ratio": '''
 def stable_sigmoid(x):
     return torch.exp(x) / (1 + torch.exp(x))

@@ -55,9 +55,10 @@ SIGMOID_MISTAKES = (
             lambda x: 1 / (1 + torch.exp(x))),
 )
 
-SIGMOID_GRADIENT_HINT = ("torch.where evaluates both branches on every element: exp(x) overflows in the branch that "
-                         "is not selected, and in the backward pass 0 * nan = nan leaks into the gradient. "
-                         "Feed both branches exp(-|x|), which never overflows.")
+SIGMOID_GRADIENT_HINT = ("an exp overflowed inside your function: the forward value can still look right (1 / (1 + inf) "
+                         "is 0), but in the backward pass inf * 0 = nan leaks into the gradient. This happens with "
+                         "1 / (1 + exp(-x)) at x = -1000, and with the branch of torch.where you do not select, which "
+                         "is computed anyway. Only ever exponentiate -|x|.")
 
 
 def check_sigmoid(stable_sigmoid, x: torch.Tensor) -> None:
