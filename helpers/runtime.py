@@ -54,9 +54,22 @@ def notebook_setup(seed: int = 0) -> torch.device:
         import matplotlib
         matplotlib.use("agg")
         warnings.filterwarnings("ignore", message=".*non-interactive.*")
+    _install_feedback()
     dev = device()
     print(f"running on {dev}" + (" (grading mode: small budgets, no figures)" if grading_mode() else ""))
     return dev
+
+
+def _install_feedback() -> None:
+    """In a Jupyter kernel, display failed checks as their message (see helpers.feedback)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from helpers import feedback
+        feedback.install(shell)
 
 
 def budget(full, grading):
