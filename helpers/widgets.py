@@ -87,6 +87,6 @@ def softmax_explorer(labels=("cat", "dog", "bird", "fish"), logits=(2.0, 1.0, 0.
     """Tab 1: four logit sliders, a temperature and the true class; bars of softmax(z / T) and the
     cross-entropy. Tab 2: sigmoid, tanh and ReLU with their tangent at a chosen z."""
     tabs = W.Tab(children=[_softmax_tab(list(labels), list(logits)), _activation_tab()])
-    tabs.set_title(0, "softmax and temperature")
-    tabs.set_title(1, "activations and slopes")
+    tabs.set_title(0, "softmax")
+    tabs.set_title(1, "activations")
     return tabs
