@@ -2,6 +2,7 @@
 reproduces the committed files byte for byte, and the student release leaks nothing."""
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -30,11 +31,15 @@ def test_release_is_reproducible(regenerated, folder, chapter):
     assert fresh == committed, f"{folder}/{chapter} is out of date: run `make release` and commit the result"
 
 
+def course_files(folder: Path) -> list[Path]:
+    """Files under ``folder``, without editor droppings such as .ipynb_checkpoints/ (git-ignored)."""
+    return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
 def test_no_stray_files(regenerated):
     for folder in ("notebooks", "solutions"):
-        committed = sorted(p.relative_to(ROOT / folder) for p in (ROOT / folder).rglob("*") if p.is_file())
-        fresh = sorted(p.relative_to(regenerated / folder) for p in (regenerated / folder).rglob("*") if p.is_file())
-        assert committed == fresh
+        assert course_files(ROOT / folder) == course_files(regenerated / folder)
 
 
 MARKED = re.compile(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END (?:SOLUTION|HIDDEN TESTS)", flags=re.S)
