@@ -208,11 +208,12 @@ def download(url: str, dest: Path, remote: RemoteFile, timeout: float = 20.0) ->
     return raw
 
 
-def _find_file(ds: DatasetSpec, remote: RemoteFile, allow_download: bool) -> tuple[bytes, str] | None:
+def _find_file(ds: DatasetSpec, remote: RemoteFile, allow_download: bool,
+               use_system: bool = True) -> tuple[bytes, str] | None:
     cached = cache_dir() / ds.name / remote.filename
     if (raw := _verified(cached, remote)) is not None:
         return raw, f"cache {cached.parent}"
-    for folder in ds.system_dirs:
+    for folder in ds.system_dirs if use_system else ():
         if (raw := _verified(Path(folder) / remote.filename, remote)) is not None:
             return raw, f"system copy {folder}"
     if not allow_download:
@@ -290,11 +291,13 @@ def load(name: str, split: str = "train", source: str = "auto", verbose: bool = 
 
 
 def fetch(name: str) -> Path:
-    """Download every file of ``name`` into the cache (verifying checksums); returns the folder."""
+    """Download every file of ``name`` into the cache unless a verified copy is already there;
+    returns the cache folder. Raises DatasetError naming the URLs tried when a download fails."""
     ds = spec(name)
     for remote in ds.files.values():
-        if _find_file(ds, remote, allow_download=True) is None:
-            raise DatasetError(f"could not fetch {remote.filename} from {', '.join(remote.urls)}")
+        if _find_file(ds, remote, allow_download=True, use_system=False) is None:
+            raise DatasetError(f"could not download {remote.filename} from {', '.join(remote.urls)} "
+                               "(no network, or the file did not match its checksum)")
     return cache_dir() / ds.name
 
 

@@ -75,8 +75,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from helpers.data import DatasetError
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (DatasetError, KeyError) as exc:   # a clear one-line message, not a traceback
+        print(f"dlcourse: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
