@@ -198,7 +198,7 @@ def _relation_hint(a: torch.Tensor, e: torch.Tensor) -> str | None:
     if int(mask.sum()) == 0:
         return None
     ratio = a[mask] / e[mask]
-    if float(ratio.std(correction=0)) < 1e-6 * max(1.0, float(ratio.abs().mean())) and ratio.numel() > 0:
+    if float(ratio.std(correction=0)) < 1e-6 * max(1.0, float(ratio.abs().mean())):
         r = float(ratio.mean())
         if abs(r + 1) < 1e-6:
             return "the sign is flipped."

@@ -1,4 +1,6 @@
 """The `dlcourse` command line: arguments, and clear one-line errors."""
+from dataclasses import replace
+
 import pytest
 
 from helpers.course import cli
@@ -20,8 +22,7 @@ def test_failed_download_is_one_line(monkeypatch, tmp_path, capsys):
     from helpers import data
     spec = data.REGISTRY["fashion-mnist"]
     remote = data.RemoteFile("x.gz", "0" * 64, (f"file://{tmp_path}/missing.gz",))
-    monkeypatch.setitem(data.REGISTRY, "fashion-mnist", data.DatasetSpec(
-        spec.name, spec.title, spec.licence, spec.homepage, spec.classes, {("train", "images"): remote}))
+    monkeypatch.setitem(data.REGISTRY, "fashion-mnist", replace(spec, files={("train", "images"): remote}))
     monkeypatch.setenv("DLCOURSE_CACHE", str(tmp_path / "cache"))
     assert cli.main(["data", "fetch", "fashion-mnist"]) == 1
     assert capsys.readouterr().err.startswith("dlcourse: could not download x.gz")

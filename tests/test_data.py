@@ -1,6 +1,7 @@
 """helpers.data: registry, IDX parsing, checksums, cache, system copy, download and offline subset."""
 import gzip
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,10 +117,9 @@ def test_download_fills_the_cache_and_checks_sums(tiny_dataset, tmp_path, monkey
     spec, arrays, system = tiny_dataset
     moved = tmp_path / "remote"
     system.rename(moved)                 # no system copy any more: only the "network" has it
-    monkeypatch.setitem(data.REGISTRY, "tiny", data.DatasetSpec(
-        spec.name, spec.title, spec.licence, spec.homepage, spec.classes,
-        {k: data.RemoteFile(f.filename, f.sha256, (f"file://{moved / f.filename}",)) for k, f in spec.files.items()},
-        system_dirs=(), subset=spec.subset))
+    monkeypatch.setitem(data.REGISTRY, "tiny", replace(
+        spec, system_dirs=(),
+        files={k: replace(f, urls=(f"file://{moved / f.filename}",)) for k, f in spec.files.items()}))
     monkeypatch.delenv("DLCOURSE_OFFLINE", raising=False)
     folder = data.fetch("tiny")
     assert sorted(p.name for p in folder.iterdir()) == sorted(f.filename for f in spec.files.values())
@@ -140,9 +140,7 @@ def test_offline_falls_back_to_the_subset_with_a_message(monkeypatch, tmp_path, 
     monkeypatch.setenv("DLCOURSE_OFFLINE", "1")
     monkeypatch.setenv("DLCOURSE_CACHE", str(tmp_path))
     spec = data.REGISTRY["fashion-mnist"]
-    monkeypatch.setitem(data.REGISTRY, "fashion-mnist", data.DatasetSpec(
-        spec.name, spec.title, spec.licence, spec.homepage, spec.classes, spec.files, system_dirs=(),
-        subset=spec.subset))
+    monkeypatch.setitem(data.REGISTRY, "fashion-mnist", replace(spec, system_dirs=()))
     ds = data.load("fashion-mnist", "test")
     assert len(ds) == 2000
     assert "offline subset" in capsys.readouterr().out

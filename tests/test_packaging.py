@@ -1,7 +1,6 @@
 """The project's set-up files agree with each other and with the README."""
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
 
