@@ -44,8 +44,9 @@ def _trip(name: str):
 
 
 def reference(fn):
-    """Mark a helpers.reference function: it refuses to run inside ``blocking(..., reference=True)``."""
-    name = f"helpers.reference.{fn.__name__}"
+    """Mark a helpers.reference function (of the package or one of its chapter modules): it refuses
+    to run inside ``blocking(..., reference=True)``."""
+    name = f"{fn.__module__}.{fn.__name__}"
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -28,23 +28,30 @@ def grade_cell_of(solution_cell: str) -> str:
     return "test-" + solution_cell.removeprefix("ex-")
 
 
+def grade_chapter(chapter: str, tmp) -> tuple:
+    """(scores by student, points by test cell, course copy) after one autograde run of ``chapter``:
+    the solution, the blank release and every known wrong answer, as separate students."""
+    course = grading.course_copy(ROOT, tmp, [chapter])
+    grading.generate(course, chapter)
+    solution = nbformat.read(paths.notebook(ROOT, "solutions", chapter), as_version=4)
+    grading.submit(course, chapter, "solution", paths.notebook(ROOT, "solutions", chapter))
+    grading.submit(course, chapter, "blank", paths.notebook(ROOT, "notebooks", chapter))
+    for cell, variants in WRONG_ANSWERS.get(chapter, {}).items():
+        for name, code in variants.items():
+            grading.submit(course, chapter, student_id(cell, name), grading.replace_cell(solution, cell, code.strip()))
+    grading.autograde(course, chapter)
+    points = grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4))
+    return grading.scores(course, chapter), points, course
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """{chapter: (scores by student, points by test cell, course copy)} after one autograde run."""
-    out = {}
-    for ch in CHAPTERS:
-        course = grading.course_copy(ROOT, tmp_path_factory.mktemp(ch), [ch])
-        grading.generate(course, ch)
-        solution = nbformat.read(paths.notebook(ROOT, "solutions", ch), as_version=4)
-        grading.submit(course, ch, "solution", paths.notebook(ROOT, "solutions", ch))
-        grading.submit(course, ch, "blank", paths.notebook(ROOT, "notebooks", ch))
-        for cell, variants in WRONG_ANSWERS.get(ch, {}).items():
-            for name, code in variants.items():
-                grading.submit(course, ch, student_id(cell, name), grading.replace_cell(solution, cell, code.strip()))
-        grading.autograde(course, ch)
-        points = grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", ch), as_version=4))
-        out[ch] = (grading.scores(course, ch), points, course)
-    return out
+    """graded[chapter] autogrades that chapter on first use only, so `-k 02-gradients` runs one."""
+    class Lazy(dict):
+        def __missing__(self, chapter):
+            self[chapter] = grade_chapter(chapter, tmp_path_factory.mktemp(chapter))
+            return self[chapter]
+    return Lazy()
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

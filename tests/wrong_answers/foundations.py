@@ -1,68 +1,62 @@
-"""Plausible wrong answers, written as a student would, per chapter and solution cell (grade_id).
+"""Chapter 01's wrong answers: {solution cell grade_id: {name: code}} (see __init__.py)."""
 
-The grading round trip (test_grading.py) submits the solution with one of these in place of one
-solution cell and expects that exercise, and only that exercise, to lose its points. The test cell
-of solution cell "ex-NAME" is "test-NAME".
-"""
-
-WRONG_ANSWERS: dict[str, dict[str, dict[str, str]]] = {
-    "01-foundations": {
-        "ex-sigmoid": {
-            "textbook-formula": '''
+WRONG = {
+    "ex-sigmoid": {
+        "textbook-formula": '''
 def stable_sigmoid(x):
     return 1 / (1 + torch.exp(-x))
 ''',
-            "naive-ratio": '''
+        "naive-ratio": '''
 def stable_sigmoid(x):
     return torch.exp(x) / (1 + torch.exp(x))
 ''',
-            "library-call": '''
+        "library-call": '''
 def stable_sigmoid(x):
     return torch.sigmoid(x)
 ''',
-            "where-both-branches": '''
+        "where-both-branches": '''
 def stable_sigmoid(x):
     return torch.where(x >= 0, 1 / (1 + torch.exp(-x)), torch.exp(x) / (1 + torch.exp(x)))
 ''',
-        },
-        "ex-softmax": {
-            "no-max-subtraction": '''
+    },
+    "ex-softmax": {
+        "no-max-subtraction": '''
 def stable_softmax(z, dim=-1):
     e = torch.exp(z)
     return e / e.sum(dim=dim, keepdim=True)
 ''',
-            "global-max": '''
+        "global-max": '''
 def stable_softmax(z, dim=-1):
     e = torch.exp(z - z.max())
     return e / e.sum(dim=dim, keepdim=True)
 ''',
-            "reference-call": '''
+        "reference-call": '''
 from helpers.reference import softmax as _softmax
 
 def stable_softmax(z, dim=-1):
     return _softmax(z, dim=dim)
 ''',
-        },
-        "ex-cross-entropy": {
-            "sum-not-mean": '''
+    },
+    "ex-cross-entropy": {
+        "sum-not-mean": '''
 def cross_entropy_from_logits(logits, target):
     z = logits - logits.max(dim=1, keepdim=True).values
     logp = z - z.exp().sum(dim=1, keepdim=True).log()
     return -logp[torch.arange(len(target)), target].sum()
 ''',
-            "log-of-softmax": '''
+        "log-of-softmax": '''
 def cross_entropy_from_logits(logits, target):
     p = torch.exp(logits - logits.max(dim=1, keepdim=True).values)
     p = p / p.sum(dim=1, keepdim=True)
     return -torch.log(p[torch.arange(len(target)), target]).mean()
 ''',
-            "library-call": '''
+        "library-call": '''
 def cross_entropy_from_logits(logits, target):
     return F.cross_entropy(logits, target)
 ''',
-        },
-        "ex-information": {
-            "log2": '''
+    },
+    "ex-information": {
+        "log2": '''
 def entropy(p):
     return -torch.xlogy(p, p).sum(-1) / math.log(2)
 
@@ -72,7 +66,7 @@ def cross_entropy(p, q):
 def kl_div(p, q):
     return (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(-1) / math.log(2)
 ''',
-            "kl-reversed": '''
+        "kl-reversed": '''
 def entropy(p):
     return -torch.xlogy(p, p).sum(-1)
 
@@ -82,7 +76,7 @@ def cross_entropy(p, q):
 def kl_div(p, q):
     return (q * torch.log(q / p)).sum(-1)
 ''',
-            "zero-log-zero": '''
+        "zero-log-zero": '''
 def entropy(p):
     return -(p * torch.log(p)).sum(-1)
 
@@ -92,29 +86,29 @@ def cross_entropy(p, q):
 def kl_div(p, q):
     return (p * torch.log(p / q)).sum(-1)
 ''',
-        },
-        "ex-gaussian-nll": {
-            "no-log-sigma": '''
+    },
+    "ex-gaussian-nll": {
+        "no-log-sigma": '''
 def gaussian_nll(y, mu, sigma):
     return 0.5 * ((y - mu) / sigma) ** 2 + 0.5 * math.log(2 * math.pi)
 ''',
-            "sigma-as-variance": '''
+        "sigma-as-variance": '''
 def gaussian_nll(y, mu, sigma):
     return 0.5 * (y - mu) ** 2 / sigma + 0.5 * torch.log(sigma) + 0.5 * math.log(2 * math.pi)
 ''',
-        },
-        "ex-parameter-count": {
-            "no-biases": '''
+    },
+    "ex-parameter-count": {
+        "no-biases": '''
 def mlp_parameter_count(layer_sizes):
     return sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
 ''',
-            "hard-coded": '''
+        "hard-coded": '''
 def mlp_parameter_count(layer_sizes):
     return 13002
 ''',
-        },
-        "ex-softmax-regression": {
-            "returns-probabilities": '''
+    },
+    "ex-softmax-regression": {
+        "returns-probabilities": '''
 class SoftmaxRegression(nn.Module):
     def __init__(self, n_inputs=784, n_classes=10):
         super().__init__()
@@ -123,7 +117,7 @@ class SoftmaxRegression(nn.Module):
     def forward(self, x):
         return torch.softmax(self.linear(x.flatten(1)), dim=1)
 ''',
-            "no-bias": '''
+        "no-bias": '''
 class SoftmaxRegression(nn.Module):
     def __init__(self, n_inputs=784, n_classes=10):
         super().__init__()
@@ -132,7 +126,7 @@ class SoftmaxRegression(nn.Module):
     def forward(self, x):
         return self.linear(x.flatten(1))
 ''',
-            "constant-prediction": '''
+        "constant-prediction": '''
 class SoftmaxRegression(nn.Module):
     def __init__(self, n_inputs=784, n_classes=10):
         super().__init__()
@@ -141,6 +135,5 @@ class SoftmaxRegression(nn.Module):
     def forward(self, x):
         return self.linear(x.flatten(1)) * 0 + self.linear.bias
 ''',
-        },
     },
 }

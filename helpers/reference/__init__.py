@@ -1,5 +1,8 @@
 """Reference implementations that later chapters and the widgets build on.
 
+This module holds chapter 01's; each later chapter has its own module here
+(``helpers.reference.gradients``, ``helpers.reference.backprop``, ...).
+
 A chapter's graded exercises ask the student to write these; while a graded function runs, every
 function here refuses to run (see helpers._guard), so calling them earns no points.
 All functions are device-agnostic: they work on whatever device their inputs live on.

@@ -1,0 +1,3 @@
+"""Chapter backprop wrong answers: {solution cell grade_id: {name: code}} (see __init__.py)."""
+
+WRONG: dict[str, dict[str, str]] = {}
