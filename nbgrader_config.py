@@ -44,3 +44,11 @@ c.Execute.execute_retries = 0
 # Keep huge outputs out of the gradebook and the feedback.
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 60
+
+# Feedback shows each failed check's message and the student's own code, never the hidden tests
+# (nbgrader's default feedback shows the full test cells: helpers/course/feedback_filter.py).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "helpers.course.feedback_filter.RedactHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

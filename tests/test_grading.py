@@ -11,6 +11,7 @@ import pytest
 
 from helpers.course import grading, paths
 from tests.conftest import ROOT
+from tests.leaks import secret_lines, visible_text
 from tests.wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
@@ -92,6 +93,31 @@ def test_wrong_answer_loses_exactly_its_exercise(graded, chapter, cell, name):
     assert errors and errors[0].ename in ("CheckFailure", "AssertionError"), \
         f"{name}: expected a check message, got {[(o.ename, o.evalue) for o in errors]}"
     assert len(errors[0].evalue) > 20, "the message must say what is wrong"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_feedback_shows_check_messages_but_no_hidden_tests_or_solutions(graded, chapter):
+    """Every student's feedback page quotes the messages of their failed checks; no page shows a
+    line of hidden-test code, and the blank submission's page shows no solution line."""
+    _, _, course = graded[chapter]
+    pages = grading.generate_feedback(course, chapter)
+    assert {"solution", "blank"} <= set(pages)
+    source = nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4)
+    hidden, solution = secret_lines(source, "hidden"), secret_lines(source, "solution")
+    assert hidden and solution
+    for student, page in pages.items():
+        text = visible_text(page.read_text())
+        leaked = sorted(ln for ln in hidden if ln in text)
+        assert not leaked, f"{student}'s feedback shows hidden tests: {leaked[:3]}"
+        autograded = nbformat.read(paths.notebook(course / "autograded", student, chapter), as_version=4)
+        messages = [o.evalue.splitlines()[0] for c in autograded.cells for o in c.get("outputs", [])
+                    if o.output_type == "error" and c.metadata.get("nbgrader", {}).get("grade") and o.evalue]
+        missing = [m for m in messages if m not in text]
+        assert not missing, f"{student}'s feedback lacks check messages: {missing[:2]}"
+    blank = visible_text(pages["blank"].read_text())
+    assert "not implemented yet" in blank
+    leaked = sorted(ln for ln in solution if ln in blank)
+    assert not leaked, f"the blank submission's feedback shows solution code: {leaked[:3]}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

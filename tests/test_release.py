@@ -1,6 +1,5 @@
 """The release drift test: regenerating notebooks/ and solutions/ from source/ in a temporary copy
 reproduces the committed files byte for byte, and the student release leaks nothing."""
-import re
 import shutil
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 
 from helpers.course import paths, release
 from tests.conftest import ROOT
+from tests.leaks import secret_lines
 
 pytestmark = pytest.mark.slow
 CHAPTERS = paths.chapters(ROOT)
@@ -42,19 +42,6 @@ def test_no_stray_files(regenerated):
         assert course_files(ROOT / folder) == course_files(regenerated / folder)
 
 
-MARKED = re.compile(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END (?:SOLUTION|HIDDEN TESTS)", flags=re.S)
-
-
-def solution_lines(source_nb) -> set[str]:
-    """Non-trivial lines that occur only between BEGIN/END SOLUTION or HIDDEN TESTS markers."""
-    inside, outside = set(), set()
-    for cell in source_nb.cells:
-        for block in MARKED.findall(cell.source):
-            inside |= {ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12}
-        outside |= {ln.strip() for ln in MARKED.sub("", cell.source).splitlines()}
-    return inside - outside
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_release_contains_no_solutions_or_hidden_tests(chapter):
     text = paths.notebook(ROOT, "notebooks", chapter).read_text()
@@ -62,7 +49,7 @@ def test_release_contains_no_solutions_or_hidden_tests(chapter):
         assert marker not in text
     release_nb = nbformat.read(paths.notebook(ROOT, "notebooks", chapter), as_version=4)
     release_code = "\n".join(c.source for c in release_nb.cells)
-    leaked = [ln for ln in solution_lines(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4))
+    leaked = [ln for ln in secret_lines(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4))
               if ln in release_code]
     assert not leaked, f"solution or hidden-test lines in the release: {leaked[:3]}"
     assert release_code.count("raise NotImplementedError()") >= 1

@@ -53,6 +53,12 @@ def autograde(course: Path, chapter: str, timeout: float | None = None):
     return nbgrader_cli.run(course, "autograde", chapter, "--force", timeout=timeout)
 
 
+def generate_feedback(course: Path, chapter: str) -> dict[str, Path]:
+    """nbgrader generate_feedback for every autograded student; returns {student: feedback HTML}."""
+    nbgrader_cli.run(course, "generate_feedback", chapter, "--force")
+    return {page.parent.parent.name: page for page in sorted((course / "feedback").glob(f"*/{chapter}/*.html"))}
+
+
 def scores(course: Path, chapter: str) -> dict[str, dict[str, CellScore]]:
     """{student: {grade cell name: CellScore}} from the course copy's gradebook."""
     from nbgrader.api import Gradebook
