@@ -44,6 +44,45 @@ def time_autograde(root: Path, chapter: str) -> float:
     return elapsed
 
 
+def synthetic_class(root: Path, course: Path, chapter: str, size: int) -> list[str]:
+    """Submit ``size`` students of ``chapter`` to ``course``: copies of the solution and of the blank
+    release, alternating, as a class's mix of finished and unfinished work. Returns their ids."""
+    students = [f"student-{i:03d}" for i in range(size)]
+    for i, student in enumerate(students):
+        grading.submit(course, chapter, student, paths.notebook(root, "solutions" if i % 2 == 0 else "notebooks", chapter))
+    return students
+
+
+def class_speedup(root: Path, chapter: str, size: int, workers: int | None = None, log=print) -> dict:
+    """Time serial `nbgrader autograde` against ``dlcourse autograde`` on the same synthetic class;
+    checks that both record the same total score. Returns the figures."""
+    from helpers.course import parallel
+
+    times, totals = {}, {}
+    for mode in ("serial", "parallel"):
+        with tempfile.TemporaryDirectory(prefix=f"dlcourse-class-{mode}-") as tmp:
+            course = grading.course_copy(root, Path(tmp), [chapter])
+            grading.generate(course, chapter)
+            synthetic_class(root, course, chapter, size)
+            start = time.perf_counter()
+            if mode == "serial":
+                grading.autograde(course, chapter)
+            else:
+                outcomes = parallel.autograde_class(course, chapter, workers=workers)
+                if any(o.error for o in outcomes):
+                    raise RuntimeError(f"parallel autograde failed: {[o.error for o in outcomes if o.error][:2]}")
+            times[mode] = time.perf_counter() - start
+            totals[mode] = sum(c.score for cells in grading.scores(course, chapter).values() for c in cells.values())
+            log(f"{mode:<9} {times[mode]:7.1f} s for {size} submissions ({times[mode] / size:.1f} s each)")
+    if totals["serial"] != totals["parallel"]:
+        raise RuntimeError(f"scores differ: serial {totals['serial']}, parallel {totals['parallel']}")
+    speedup = times["serial"] / times["parallel"]
+    log(f"speedup   {speedup:7.2f}x with {workers or os.cpu_count()} workers on {os.cpu_count()} CPUs; "
+        f"same total score ({totals['serial']:g})")
+    return {"chapter": chapter, "submissions": size, "serial_s": round(times["serial"], 1),
+            "parallel_s": round(times["parallel"], 1), "speedup": round(speedup, 2)}
+
+
 def machine() -> str:
     import torch
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"

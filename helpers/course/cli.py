@@ -2,6 +2,8 @@
 
     dlcourse release [CHAPTER ...]     regenerate notebooks/ and solutions/ from source/
     dlcourse bench [CHAPTER ...]       time executing each solution and autograding one submission
+    dlcourse bench --class-size 40 01  speedup of parallel autograding over serial nbgrader
+    dlcourse autograde CHAPTER         autograde every submission in parallel (--workers, --student)
     dlcourse data status               where each dataset would be loaded from
     dlcourse data fetch NAME           download a dataset into the cache (checksums verified)
     dlcourse data subset NAME          rebuild the offline subset in data/NAME/ from the full set
@@ -24,10 +26,28 @@ def _release(args) -> int:
 
 def _bench(args) -> int:
     from helpers.course import bench
-    rows = bench.run(paths.course_root(), args.chapters)
+    root = paths.course_root()
+    if args.class_size:
+        print(f"machine: {bench.machine()}")
+        rows = [bench.class_speedup(root, chapter, args.class_size, args.workers)
+                for chapter in paths.select(root, args.chapters or ["01"])]
+    else:
+        rows = bench.run(root, args.chapters)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     return 0
+
+
+def _autograde(args) -> int:
+    from helpers.course import parallel
+    root = paths.course_root()
+    (chapter,) = paths.select(root, [args.chapter])
+    outcomes = parallel.autograde_class(root, chapter, workers=args.workers, students=args.student or None)
+    failed = [o for o in outcomes if o.error]
+    print(f"{chapter}: {len(outcomes) - len(failed)} of {len(outcomes)} submissions graded into gradebook.db")
+    for o in failed:
+        print(f"  {o.student}: {o.error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _data(args) -> int:
@@ -63,7 +83,15 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time executing each solution and autograding one submission")
     b.add_argument("chapters", nargs="*")
     b.add_argument("--json", help="also write the figures to this file")
+    b.add_argument("--class-size", type=int, default=0,
+                   help="instead: time serial nbgrader against `dlcourse autograde` on a synthetic class this big")
+    b.add_argument("--workers", type=int, default=None, help="with --class-size: parallel workers")
     b.set_defaults(func=_bench)
+    a = sub.add_parser("autograde", help="autograde every submission of a chapter in parallel, with progress")
+    a.add_argument("chapter", help="chapter id or number")
+    a.add_argument("--workers", type=int, default=None, help="parallel nbgrader processes (default: one per core)")
+    a.add_argument("--student", action="append", help="grade only this student (repeatable): a regrade")
+    a.set_defaults(func=_autograde)
     d = sub.add_parser("data", help="datasets: status, fetch NAME, subset NAME")
     d.add_argument("action", choices=("status", "fetch", "subset"))
     d.add_argument("name", nargs="?")
