@@ -52,3 +52,33 @@ c.GenerateFeedback.preprocessors = [
     "helpers.course.feedback_filter.RedactHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Autograding that survives bad submissions (helpers/course/intake.py, helpers/course/execute.py):
+# graded cells repaired before nbgrader's own checks (duplicates, deletions, order), and a runner
+# that recovers from kernel death, caps the kernel's memory and each cell's output, and puts back
+# whatever a submission monkeypatched before every test cell.
+c.Autograde.sanitize_preprocessors = [
+    "helpers.course.intake.RepairCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "helpers.course.execute.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GuardedExecute.memory_limit_gb = 6
+c.GuardedExecute.max_output_chars = 100_000
+c.Execute.error_on_timeout = {
+    "ename": "CellTimeoutError",
+    "evalue": "this cell ran longer than the time limit and was stopped (an endless loop, or a very slow computation?)",
+    "traceback": ["CellTimeoutError: this cell ran longer than the time limit and was stopped "
+                  "(an endless loop, or a very slow computation?)"],
+}

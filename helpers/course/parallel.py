@@ -22,15 +22,17 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from helpers.course import nbgrader_cli
+from helpers.course import intake, nbgrader_cli, paths
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How grading one student went: ``error`` is None on success, else what nbgrader said."""
+    """How grading one student went: ``error`` is None on success, else what nbgrader said;
+    ``notes`` are what intake changed in the grader's copy (a misnamed or unreadable file, ...)."""
     student: str
     seconds: float
     error: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def db_url(course: Path) -> str:
@@ -43,10 +45,12 @@ def submitted_students(course: Path, chapter: str) -> list[str]:
 
 
 def make_worker(course: Path, chapter: str, dest: Path) -> Path:
-    """A private course in ``dest``: config, the chapter's source and a snapshot of the gradebook."""
+    """A private course in ``dest``: config, the chapter's source and release (intake repairs cells
+    against it) and a snapshot of the gradebook."""
     dest.mkdir(parents=True)
     shutil.copy2(course / "nbgrader_config.py", dest / "nbgrader_config.py")
-    shutil.copytree(course / "source" / chapter, dest / "source" / chapter)
+    for folder in ("source", "notebooks"):
+        shutil.copytree(course / folder / chapter, dest / folder / chapter)
     shutil.copy2(course / "gradebook.db", dest / "gradebook.db")
     return dest
 
@@ -97,16 +101,18 @@ def grade_student(course: Path, worker: Path, chapter: str, student: str, lock: 
     if (worker / "submitted").exists():
         shutil.rmtree(worker / "submitted")
     _replace_tree(course / "submitted" / student / chapter, worker / "submitted" / student / chapter)
+    notes = tuple(intake.prepare(worker / "submitted" / student / chapter, f"{chapter}.ipynb",
+                                 paths.notebook(course, "notebooks", chapter)))
     proc = nbgrader_cli.run(worker, "autograde", chapter, f"--student={student}", "--force", check=False,
                             timeout=timeout, env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
     graded = worker / "autograded" / student / chapter
     if proc.returncode != 0 or not graded.is_dir():
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
-        return Outcome(student, time.perf_counter() - start, f"nbgrader autograde failed ({proc.returncode}): {tail}")
+        return Outcome(student, time.perf_counter() - start, f"nbgrader autograde failed ({proc.returncode}): {tail}", notes)
     with lock:
         copy_grades(db_url(worker), db_url(course), chapter, student)
         _replace_tree(graded, course / "autograded" / student / chapter)
-    return Outcome(student, time.perf_counter() - start)
+    return Outcome(student, time.perf_counter() - start, notes=notes)
 
 
 def autograde_class(course: Path, chapter: str, workers: int | None = None, students: list[str] | None = None,
