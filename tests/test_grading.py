@@ -129,3 +129,30 @@ def test_validate_button_passes_the_solution_and_fails_the_blank_release(chapter
     failed = Validator().validate(str(paths.notebook(ROOT, "notebooks", chapter)))["failed"]
     assert len(failed) == len(grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4)))
     assert all("not implemented yet" in f["error"] for f in failed)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_class_report_counts_the_synthetic_class(graded, chapter, tmp_path):
+    """`dlcourse report` on the graded class: the solution, the blank release and every known wrong
+    answer. Each wrong answer fails only its own exercise, so each pass rate is known in advance,
+    and each exercise's failures are its wrong answers plus the blank's "not implemented yet"."""
+    from helpers.course import report
+
+    _, points, course = graded[chapter]
+    results = report.collect(course, chapter)
+    wrong = WRONG_ANSWERS.get(chapter, {})
+    n = 2 + sum(len(v) for v in wrong.values())
+    assert len(results.totals) == n
+    assert results.totals["solution"] == results.max_total == sum(points.values())
+    assert results.totals["blank"] == 0
+    for ex in results.exercises:
+        failing = 1 + len(wrong.get("ex-" + ex.name.removeprefix("test-"), {}))
+        assert ex.pass_rate == pytest.approx((n - failing) / n), ex.name
+        assert sum(ex.failures.values()) == failing, f"{ex.name}: {ex.failures}"
+        assert any("not implemented yet" in key for key in ex.failures), ex.name
+    page = report.build(course, chapter, tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2
+    for ex in results.exercises:
+        assert ex.name in page
+        top, _ = ex.failures.most_common(1)[0]
+        assert report.html.escape(top) in page

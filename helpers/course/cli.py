@@ -4,6 +4,7 @@
     dlcourse bench [CHAPTER ...]       time executing each solution and autograding one submission
     dlcourse bench --class-size 40 01  speedup of parallel autograding over serial nbgrader
     dlcourse autograde CHAPTER         autograde every submission in parallel (--workers, --student)
+    dlcourse report CHAPTER            an HTML class report: score histogram, pass rates, frequent mistakes
     dlcourse data status               where each dataset would be loaded from
     dlcourse data fetch NAME           download a dataset into the cache (checksums verified)
     dlcourse data subset NAME          rebuild the offline subset in data/NAME/ from the full set
@@ -45,9 +46,21 @@ def _autograde(args) -> int:
     outcomes = parallel.autograde_class(root, chapter, workers=args.workers, students=args.student or None)
     failed = [o for o in outcomes if o.error]
     print(f"{chapter}: {len(outcomes) - len(failed)} of {len(outcomes)} submissions graded into gradebook.db")
+    for o in outcomes:
+        for note in o.notes:
+            print(f"  {o.student}: {note}")
     for o in failed:
         print(f"  {o.student}: {o.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _report(args) -> int:
+    from helpers.course import report
+    root = paths.course_root()
+    (chapter,) = paths.select(root, [args.chapter])
+    out = report.build(root, chapter, Path(args.out) if args.out else None)
+    print(f"{chapter}: class report written to {out}")
+    return 0
 
 
 def _data(args) -> int:
@@ -92,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", type=int, default=None, help="parallel nbgrader processes (default: one per core)")
     a.add_argument("--student", action="append", help="grade only this student (repeatable): a regrade")
     a.set_defaults(func=_autograde)
+    c = sub.add_parser("report", help="an HTML class report from the gradebook: scores, pass rates, frequent mistakes")
+    c.add_argument("chapter", help="chapter id or number")
+    c.add_argument("--out", help="where to write the page (default: reports/CHAPTER.html)")
+    c.set_defaults(func=_report)
     d = sub.add_parser("data", help="datasets: status, fetch NAME, subset NAME")
     d.add_argument("action", choices=("status", "fetch", "subset"))
     d.add_argument("name", nargs="?")
