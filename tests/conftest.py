@@ -20,3 +20,12 @@ def root() -> Path:
 def chapters() -> list[str]:
     from helpers.course import paths
     return paths.chapters(ROOT)
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """For tests that draw: figures are drawn as for a student (not in grading mode) and closed after."""
+    import matplotlib.pyplot as plt
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    yield
+    plt.close("all")

@@ -1,7 +1,7 @@
 """The grading round trip through nbgrader, in a temporary copy of the course.
 
 For every chapter: the solution gets full marks, the untouched release gets zero, and every known
-wrong answer (tests/wrong_answers.py) loses exactly the points of its own exercise while all other
+wrong answer (tests/wrong_answers/) loses exactly the points of its own exercise while all other
 exercises keep theirs. The autograded notebooks must show a readable check message, not a crash.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from helpers.course import grading, paths
+from helpers.course import grading, parallel, paths
 from tests.conftest import ROOT
 from tests.leaks import secret_lines, visible_text
 from tests.wrong_answers import WRONG_ANSWERS
@@ -31,7 +31,9 @@ def grade_cell_of(solution_cell: str) -> str:
 
 def grade_chapter(chapter: str, tmp) -> tuple:
     """(scores by student, points by test cell, course copy) after one autograde run of ``chapter``:
-    the solution, the blank release and every known wrong answer, as separate students."""
+    the solution, the blank release and every known wrong answer, as separate students, graded by
+    `dlcourse autograde` with two workers (tests/test_parallel.py shows it records what serial
+    nbgrader records)."""
     course = grading.course_copy(ROOT, tmp, [chapter])
     grading.generate(course, chapter)
     solution = nbformat.read(paths.notebook(ROOT, "solutions", chapter), as_version=4)
@@ -40,7 +42,8 @@ def grade_chapter(chapter: str, tmp) -> tuple:
     for cell, variants in WRONG_ANSWERS.get(chapter, {}).items():
         for name, code in variants.items():
             grading.submit(course, chapter, student_id(cell, name), grading.replace_cell(solution, cell, code.strip()))
-    grading.autograde(course, chapter)
+    failed = [o for o in parallel.autograde_class(course, chapter, workers=2, progress=False) if o.error]
+    assert not failed, f"grading failed: {failed}"
     points = grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", chapter), as_version=4))
     return grading.scores(course, chapter), points, course
 
@@ -80,7 +83,7 @@ def test_blank_release_scores_zero(graded, chapter):
     assert sum(cell.score for cell in scores["blank"].values()) == 0
 
 
-@pytest.mark.parametrize("chapter,cell,name", WRONG, ids=[f"{c}:{n}" for _, c, n in WRONG])
+@pytest.mark.parametrize("chapter,cell,name", WRONG, ids=[f"{ch}:{c}:{n}" for ch, c, n in WRONG])
 def test_wrong_answer_loses_exactly_its_exercise(graded, chapter, cell, name):
     scores, points, course = graded[chapter]
     got = {k: v.score for k, v in scores[student_id(cell, name)].items()}

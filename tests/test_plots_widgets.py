@@ -8,11 +8,7 @@ import torch
 from helpers import plots, training, widgets
 
 
-@pytest.fixture(autouse=True)
-def close_figures(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("figures")
 
 
 def test_every_plot_returns_a_figure():
