@@ -76,9 +76,6 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.GuardedExecute.memory_limit_gb = 6
 c.GuardedExecute.max_output_chars = 100_000
-c.Execute.error_on_timeout = {
-    "ename": "CellTimeoutError",
-    "evalue": "this cell ran longer than the time limit and was stopped (an endless loop, or a very slow computation?)",
-    "traceback": ["CellTimeoutError: this cell ran longer than the time limit and was stopped "
-                  "(an endless loop, or a very slow computation?)"],
-}
+_TIMEOUT = "this cell ran longer than the time limit and was stopped (an endless loop, or a very slow computation?)"
+c.Execute.error_on_timeout = {"ename": "CellTimeoutError", "evalue": _TIMEOUT,
+                              "traceback": [f"CellTimeoutError: {_TIMEOUT}"]}

@@ -29,6 +29,12 @@ _is_tensor = torch.is_tensor
 _float64 = torch.float64
 
 
+# What computes a gradient for the student: refused in exercises that ask for one by hand.
+AUTOGRAD_LIBRARY = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
+                    "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp",
+                    "torch.func.grad", "torch.func.vjp", "torch.func.jacrev")
+
+
 class CheckFailure(AssertionError):
     """A failed check; the message is written for the student."""
 
@@ -54,6 +60,25 @@ def fmt(value: Any, limit: int = 6) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)
+
+
+def describe(x: torch.Tensor, values: bool = True) -> str:
+    """'a (2, 3) float32 tensor with values in [-1000, 1002]' (or without the range) for messages."""
+    kind = f"{tuple(x.shape)} {str(x.dtype).replace('torch.', '')} tensor"
+    if not values:
+        return f"a {kind}"
+    if x.numel() == 0:
+        return f"an empty {tuple(x.shape)} tensor"
+    lo, hi = float(x.min()), float(x.max())
+    return f"a {kind} with values in [{lo:.4g}, {hi:.4g}]"
+
+
+def as_int(value: Any) -> Any:
+    """A one-element integer tensor as a Python int (students often return tensor(42) for a count);
+    anything else unchanged, so that expect_equal reports its type."""
+    if _is_tensor(value) and value.numel() == 1 and not value.is_floating_point():
+        return int(value)
+    return value
 
 
 def fail(what: str, problem: str, hint: str | None = None) -> None:

@@ -329,6 +329,8 @@ def training_curves(curves: dict, ylabel: str = "training loss (nats)", xlabel: 
 
 def _descent_tab():
     import ipywidgets as W
+
+    from helpers.widgets import live_output
     lr = W.FloatLogSlider(value=0.15, base=10, min=-3, max=0.5, step=0.01, description="lr")
     kappa = W.FloatLogSlider(value=10.0, base=10, min=0, max=2, step=0.05, description="κ")
     x0 = W.FloatSlider(value=-1.8, min=-2, max=2, step=0.1, description="start x")
@@ -336,19 +338,9 @@ def _descent_tab():
     noise = W.FloatSlider(value=0.0, min=0, max=3, step=0.1, description="noise σ")
     steps = W.IntSlider(value=50, min=5, max=300, step=5, description="steps")
     surface = W.Dropdown(options=["quadratic", "rosenbrock"], value="quadratic", description="surface")
-    out = W.Output()
-
-    def redraw(*_):
-        state = playground_state(lr.value, kappa.value, (x0.value, y0.value), noise.value, steps.value,
-                                 surface.value)
-        with out:
-            out.clear_output(wait=True)
-            draw_playground(state)
-            plt.show()
-
-    for w in (lr, kappa, x0, y0, noise, steps, surface):
-        w.observe(redraw, names="value")
-    redraw()
+    out = live_output(lambda: draw_playground(playground_state(lr.value, kappa.value, (x0.value, y0.value),
+                                                               noise.value, steps.value, surface.value)),
+                      (lr, kappa, x0, y0, noise, steps, surface))
     note = W.HTML("On the quadratic, GD converges for lr &lt; 2/λ<sub>max</sub> = 2/max(κ, 1) and diverges above. "
                   "Large κ (a long narrow valley) forces a small lr, so progress along the flat direction is slow "
                   "and the path zig-zags. Noise σ imitates minibatch gradients: the path jitters around the minimum "
@@ -358,22 +350,14 @@ def _descent_tab():
 
 def _direction_tab():
     import ipywidgets as W
+
+    from helpers.widgets import live_output
     theta = W.FloatSlider(value=30.0, min=-180, max=180, step=5, description="θ (deg)")
     px = W.FloatSlider(value=1.0, min=-2, max=2, step=0.1, description="point x")
     py = W.FloatSlider(value=1.0, min=-2, max=2, step=0.1, description="point y")
     kappa = W.FloatLogSlider(value=3.0, base=10, min=0, max=1.3, step=0.05, description="κ")
-    out = W.Output()
-
-    def redraw(*_):
-        state = directional_state((px.value, py.value), theta.value, kappa.value)
-        with out:
-            out.clear_output(wait=True)
-            draw_directional(state)
-            plt.show()
-
-    for w in (theta, px, py, kappa):
-        w.observe(redraw, names="value")
-    redraw()
+    out = live_output(lambda: draw_directional(directional_state((px.value, py.value), theta.value, kappa.value)),
+                      (theta, px, py, kappa))
     note = W.HTML("∂f/∂l = ∇f · l = ‖∇f‖ cos θ: largest (‖∇f‖) along the gradient, 0 along the contour "
                   "(θ = ±90°), most negative against the gradient.")
     return W.VBox([W.HBox([W.VBox([theta, kappa]), W.VBox([px, py])]), note, out])

@@ -3,6 +3,7 @@ wires sliders to it and redraws."""
 from __future__ import annotations
 
 import math
+from typing import Callable, Iterable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -31,27 +32,38 @@ def activation_state(x: float) -> dict:
     return {"sigmoid": (s, s * (1 - s)), "tanh": (t, 1 - t * t), "ReLU": (max(x, 0.0), float(x > 0))}
 
 
+def live_output(draw: Callable[[], None], controls: Iterable[W.ValueWidget]) -> W.Output:
+    """An output area showing the figure ``draw()`` makes: drawn now, and again each time one of
+    ``controls`` changes its value."""
+    out = W.Output()
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            draw()
+            plt.show()
+
+    for control in controls:
+        control.observe(redraw, names="value")
+    redraw()
+    return out
+
+
 def _softmax_tab(labels, logits):
     sliders = [W.FloatSlider(value=v, min=-6, max=6, step=0.1, description=f"z[{name}]",
                              continuous_update=True) for v, name in zip(logits, labels)]
     temp = W.FloatLogSlider(value=1.0, base=10, min=-1.3, max=1.3, step=0.02, description="T")
     target = W.Dropdown(options=[(n, i) for i, n in enumerate(labels)],
                         value=0, description="true class")
-    out = W.Output()
 
-    def redraw(*_):
+    def draw():
         state = softmax_state([s.value for s in sliders], temp.value, target.value)
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6, 3))
-            plots.probability_bars(state["probs"], labels, target.value, ax=ax,
-                                   title=f"T = {temp.value:.2f}   loss = {state['loss']:.3f} nats   "
-                                         f"H(p) = {state['entropy']:.2f} of max {state['max_entropy']:.2f}")
-            plt.show()
+        fig, ax = plt.subplots(figsize=(6, 3))
+        plots.probability_bars(state["probs"], labels, target.value, ax=ax,
+                               title=f"T = {temp.value:.2f}   loss = {state['loss']:.3f} nats   "
+                                     f"H(p) = {state['entropy']:.2f} of max {state['max_entropy']:.2f}")
 
-    for w in (*sliders, temp, target):
-        w.observe(redraw, names="value")
-    redraw()
+    out = live_output(draw, (*sliders, temp, target))
     note = W.HTML("Low T sharpens the distribution towards the arg-max (one-hot as T &rarr; 0); "
                   "high T flattens it towards uniform. Adding the same number to every logit changes nothing.")
     return W.VBox([W.HBox([W.VBox(sliders), W.VBox([temp, target])]), note, out])
@@ -59,26 +71,21 @@ def _softmax_tab(labels, logits):
 
 def _activation_tab():
     x = W.FloatSlider(value=0.5, min=-6, max=6, step=0.05, description="z")
-    out = W.Output()
     grid = torch.linspace(-6, 6, 241)
     funcs = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "ReLU": torch.relu}
 
-    def redraw(*_):
+    def draw():
         state = activation_state(x.value)
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-            for ax, (name, f) in zip(axes, funcs.items()):
-                value, slope = state[name]
-                ax.plot(grid, f(grid), lw=2)
-                ax.plot(grid, value + slope * (grid - x.value), "--", color="C3", lw=1)  # tangent line
-                ax.plot([x.value], [value], "o", color="C3")
-                ax.set(title=f"{name}({x.value:.2f}) = {value:.3f}, slope {slope:.3f}", ylim=(-1.5, 3))
-            fig.tight_layout()
-            plt.show()
+        fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+        for ax, (name, f) in zip(axes, funcs.items()):
+            value, slope = state[name]
+            ax.plot(grid, f(grid), lw=2)
+            ax.plot(grid, value + slope * (grid - x.value), "--", color="C3", lw=1)  # tangent line
+            ax.plot([x.value], [value], "o", color="C3")
+            ax.set(title=f"{name}({x.value:.2f}) = {value:.3f}, slope {slope:.3f}", ylim=(-1.5, 3))
+        fig.tight_layout()
 
-    x.observe(redraw, names="value")
-    redraw()
+    out = live_output(draw, (x,))
     return W.VBox([x, W.HTML("The dashed line is the tangent: its slope is the derivative that "
                              "backpropagation multiplies by. Far from 0, sigmoid and tanh are flat."), out])
 

@@ -8,6 +8,7 @@ from helpers import toydata
 from helpers.checks import CheckFailure
 from helpers.exercises import backprop as B
 from helpers.reference import backprop as R
+from tests.exercise_tools import fails_with, not_implemented, unwrap
 
 g = torch.Generator().manual_seed(0)
 F64 = dict(dtype=torch.float64, generator=g)
@@ -38,22 +39,6 @@ V4 = torch.randn(4, **F64)
 WIDTHS = [5, 3, 7, 2, 6]
 RAGGED_JS = [torch.randn(o, i, **F64) for i, o in zip(WIDTHS[:-1], WIDTHS[1:])]
 V6 = torch.randn(6, **F64)
-
-
-def unwrap(fn):
-    """The reference function without its guard (what a correct student writes)."""
-    return fn.__wrapped__
-
-
-def not_implemented(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def fails_with(check, *args, hint, **kwargs):
-    with pytest.raises(CheckFailure) as err:
-        check(*args, **kwargs)
-    assert hint in str(err.value), f"expected {hint!r} in:\n{err.value}"
-    return str(err.value)
 
 
 class GoodLinear(torch.autograd.Function):
@@ -346,11 +331,3 @@ def test_hard_coded_vjp_answers_fail_other_inputs():
     fails_with(B.check_vjp_chain, vjp_ok, lambda js, v: 3 * 64 + 16, RAGGED_JS, V6, hint="")
     assert unwrap(R.matrix_chain_cost)(SQUARE_JS, V4) == 2 * 4 ** 3 + 4 ** 2
     assert vjp_ok(SQUARE_JS, V4)[1] == 3 * 4 ** 2
-
-
-def test_accuracy_check():
-    B.check_accuracy(0.9, 0.8, "m")
-    with pytest.raises(CheckFailure, match="below 0.80"):
-        B.check_accuracy(0.5, 0.8, "m")
-    with pytest.raises(CheckFailure, match="float in"):
-        B.check_accuracy(torch.tensor(0.9), 0.8, "m")

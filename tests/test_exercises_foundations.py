@@ -6,6 +6,7 @@ import torch
 from helpers import reference as R
 from helpers.checks import CheckFailure
 from helpers.exercises import foundations as F
+from tests.exercise_tools import fails_with, names_mistake, unwrap
 
 g = torch.Generator().manual_seed(0)
 Z = torch.randn(4, 4, generator=g) * 3
@@ -25,29 +26,6 @@ SIGMOID_INPUTS = [torch.linspace(-5, 5, 11), torch.tensor([-1000.0, -100.0, 100.
 SOFTMAX_INPUTS = [(torch.tensor([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0]]), -1), (BIG, -1), (Z, 0), (Z, -1)]
 CE_INPUTS = [(LOGITS, TARGET), (LOGITS + 100, TARGET), (LOGITS * 1000, TARGET)]
 PARAM_INPUTS = [[784, 16, 16, 10], [3, 5, 2]]
-
-
-def unwrap(fn):
-    """The reference function itself, without the guard (a student's correct code)."""
-    return fn.__wrapped__
-
-
-def fails_with(check, *args, hint):
-    with pytest.raises(CheckFailure) as err:
-        check(*args)
-    assert hint in str(err.value), f"expected the hint {hint!r} in:\n{err.value}"
-
-
-def some_input_names(check, fn, inputs, hint):
-    """The check fails on at least one input, and one of the failures gives ``hint``."""
-    messages = []
-    for args in inputs:
-        try:
-            check(fn, *args)
-        except CheckFailure as err:
-            messages.append(str(err))
-    assert messages, "the mistake passed every input"
-    assert any(hint in m for m in messages), f"no message gave the hint {hint!r}:\n" + "\n".join(messages)
 
 
 def correct_cross_entropy(logits, target):
@@ -72,7 +50,7 @@ def test_reference_answers_pass_everything():
 
 @pytest.mark.parametrize("mistake", F.SIGMOID_MISTAKES, ids=lambda m: m.name)
 def test_sigmoid_mistakes_are_named(mistake):
-    some_input_names(F.check_sigmoid, mistake.variant, [(x,) for x in SIGMOID_INPUTS], mistake.hint)
+    names_mistake(F.check_sigmoid, mistake.variant, [(x,) for x in SIGMOID_INPUTS], mistake.hint)
 
 
 def test_sigmoid_gradient_mistakes_are_named():
@@ -93,12 +71,12 @@ def test_sigmoid_must_keep_dtype_and_stay_differentiable():
 
 @pytest.mark.parametrize("mistake", F.SOFTMAX_MISTAKES, ids=lambda m: m.name)
 def test_softmax_mistakes_are_named(mistake):
-    some_input_names(F.check_softmax, mistake.variant, SOFTMAX_INPUTS, mistake.hint)
+    names_mistake(F.check_softmax, mistake.variant, SOFTMAX_INPUTS, mistake.hint)
 
 
 @pytest.mark.parametrize("mistake", F.CROSS_ENTROPY_MISTAKES, ids=lambda m: m.name)
 def test_cross_entropy_mistakes_are_named(mistake):
-    some_input_names(F.check_cross_entropy, mistake.variant, CE_INPUTS, mistake.hint)
+    names_mistake(F.check_cross_entropy, mistake.variant, CE_INPUTS, mistake.hint)
 
 
 @pytest.mark.parametrize("which,mistake",
@@ -107,7 +85,7 @@ def test_cross_entropy_mistakes_are_named(mistake):
 def test_information_mistakes_are_named(which, mistake):
     fns = [unwrap(R.entropy), unwrap(R.kl_div), unwrap(R.cross_entropy)]
     fns[which] = mistake.variant
-    some_input_names(lambda f, p, q: F.check_information(*f, p, q), fns, [(P, Q), (P0, Q0)], mistake.hint)
+    names_mistake(lambda f, p, q: F.check_information(*f, p, q), fns, [(P, Q), (P0, Q0)], mistake.hint)
 
 
 @pytest.mark.parametrize("mistake", F.GAUSSIAN_MISTAKES, ids=lambda m: m.name)
@@ -117,7 +95,7 @@ def test_gaussian_mistakes_are_named(mistake):
 
 @pytest.mark.parametrize("mistake", F.PARAMETER_MISTAKES, ids=lambda m: m.name)
 def test_parameter_count_mistakes_are_named(mistake):
-    some_input_names(F.check_parameter_count, mistake.variant, [(s,) for s in PARAM_INPUTS], mistake.hint)
+    names_mistake(F.check_parameter_count, mistake.variant, [(s,) for s in PARAM_INPUTS], mistake.hint)
 
 
 def test_hard_coded_parameter_count_fails_the_other_inputs():

@@ -13,29 +13,8 @@ from helpers.course import paths
 from helpers.exercises import gradients as G
 from helpers.reference import gradients as R
 from tests.conftest import ROOT
+from tests.exercise_tools import failure_messages, names_mistake, unwrap
 from tests.wrong_answers.gradients import WRONG
-
-
-def unwrap(fn):
-    """The reference function itself, without the guard (a student's correct code)."""
-    return fn.__wrapped__
-
-
-def messages(check, fn, cases):
-    """The failure messages of check(fn, *args) over the cases (empty if it passes them all)."""
-    out = []
-    for args in cases:
-        try:
-            check(fn, *args)
-        except CheckFailure as err:
-            out.append(str(err))
-    return out
-
-
-def names_mistake(check, fn, cases, hint):
-    found = messages(check, fn, cases)
-    assert found, "the mistake passed every input"
-    assert any(hint in m for m in found), f"no message gave the hint {hint!r}:\n" + "\n".join(found)
 
 
 X64 = torch.tensor([0.3, -1.2, 0.7], dtype=torch.float64)
@@ -85,7 +64,7 @@ def test_numerical_grad_mistakes_are_named(mistake):
 
 def test_forward_difference_fails_at_the_default_step_too():
     """The default-h visible case alone catches one-sided differences (tolerance 1e-6)."""
-    assert messages(G.check_numerical_grad, G.NUMERICAL_GRAD_MISTAKES[0].variant, NUM_CASES[1:2])
+    assert failure_messages(G.check_numerical_grad, G.NUMERICAL_GRAD_MISTAKES[0].variant, NUM_CASES[1:2])
 
 
 def test_numerical_grad_that_mutates_its_input_is_caught():
@@ -120,7 +99,7 @@ def test_mse_mistakes_are_named(mistake):
 
 
 def test_mse_seed_formula_message_names_the_seed_error():
-    msg = messages(G.check_mse_grad, lambda o, y: o - y, [(O, Y)])[0]
+    msg = failure_messages(G.check_mse_grad, lambda o, y: o - y, [(O, Y)])[0]
     assert "1/2 sum (o - y)^2" in msg and "2 (o - y) / (N*d)" in msg
 
 

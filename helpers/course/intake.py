@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 NOTE_MARK = "dlcourse-grading-notes"
@@ -31,11 +32,6 @@ NOTE_MARK = "dlcourse-grading-notes"
 
 def _grade_id(cell: NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _locked(cell: NotebookNode) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
 
 
 _GRADING_KEYS = ("grade", "solution", "locked", "task", "points", "schema_version")
@@ -91,7 +87,7 @@ def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
     for cell in nb.cells:
         gid = _grade_id(cell)
         if gid and gid in tagged:
-            if _locked(originals.get(gid, cell)):
+            if utils.is_locked(originals[gid]):
                 notes.append(f"A second copy of the read-only cell '{gid}' was removed.")
                 continue
             notes.append(f"A second copy of the answer cell '{gid}' was kept as an ordinary cell after the first.")

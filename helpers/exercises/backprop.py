@@ -2,7 +2,7 @@
 of known wrong answers. The test cells choose the inputs; these functions decide.
 
 The oracle is torch.autograd in float64, run *outside* the student's code. While the student's code
-runs, autograd's entry points are blocked (AUTOGRAD_LIBRARY): these exercises ask for gradients
+runs, autograd's entry points are blocked (checks.AUTOGRAD_LIBRARY): these exercises ask for gradients
 written by hand. Every ``check_*`` function raises helpers.checks.CheckFailure or returns None.
 """
 from __future__ import annotations
@@ -24,10 +24,8 @@ _relu = torch.relu
 _Function = torch.autograd.Function
 _float64 = torch.float64
 
-AUTOGRAD_LIBRARY = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
-                    "torch.autograd.functional.vjp", "torch.autograd.functional.jacobian", "torch.func.grad", "torch.func.vjp", "torch.func.jacrev")
-LINEAR_LIBRARY = AUTOGRAD_LIBRARY + ("torch.nn.functional.linear", "torch.nn.Linear.forward")
-SILU_LIBRARY = AUTOGRAD_LIBRARY + ("torch.nn.functional.silu",)
+LINEAR_LIBRARY = checks.AUTOGRAD_LIBRARY + ("torch.nn.functional.linear", "torch.nn.Linear.forward")
+SILU_LIBRARY = checks.AUTOGRAD_LIBRARY + ("torch.nn.functional.silu",)
 CHAIN_LIBRARY = ("torch.linalg.multi_dot", "torch.chain_matmul")
 
 AUTOGRAD_HINT = "compute the gradient with the formulas of the lesson, without autograd (no .backward(), no torch.autograd.grad)."
@@ -37,23 +35,30 @@ def _tolerance(x: torch.Tensor) -> dict:
     return {"atol": 1e-10, "rtol": 1e-8} if x.dtype == _float64 else {"atol": 1e-5, "rtol": 1e-4}
 
 
-def describe(x: torch.Tensor) -> str:
-    """'a (2, 3) float32 tensor with values in [-1, 2]' for messages."""
-    if x.numel() == 0:
-        return f"an empty {tuple(x.shape)} tensor"
-    lo, hi = float(x.min()), float(x.max())
-    return f"a {tuple(x.shape)} {str(x.dtype).replace('torch.', '')} tensor with values in [{lo:.4g}, {hi:.4g}]"
-
-
-def _call(fn, *args, what: str, forbidden=AUTOGRAD_LIBRARY, **kwargs):
+def _call(fn, *args, what: str, forbidden=checks.AUTOGRAD_LIBRARY, **kwargs):
     """checks.call, with the hint that this chapter's exercises want hand-written gradients."""
     try:
         return checks.call(fn, *args, what=what, forbidden=forbidden, **kwargs)
     except checks.CheckFailure as err:
         found = re.search(r"it calls (\S+)(?: \(and hides the error\))?, which this exercise asks", str(err))
-        if found and found.group(1) in AUTOGRAD_LIBRARY:
+        if found and found.group(1) in checks.AUTOGRAD_LIBRARY:
             checks.fail(what, f"it calls {found.group(1)}: this exercise asks for the gradient by hand.", AUTOGRAD_HINT)
         raise
+
+
+def _s(x):
+    """The logistic function written out (the mistakes' variants compute what students write)."""
+    return 1 / (1 + torch.exp(-x))
+
+
+def _variant_mistakes(table, grads, key: str, batch_scale: float) -> tuple[Mistake, ...]:
+    """Mistakes from (name, hint, options) rows: each variant is ``grads(*args, **options)[key]``;
+    an option scale=None stands for ``batch_scale`` (a factor of the batch size, known only per call)."""
+    out = []
+    for name, hint, options in table:
+        opts = {**options, "scale": batch_scale} if options.get("scale", 1.0) is None else dict(options)
+        out.append(Mistake(name, hint, lambda *a, _o=opts: grads(*a, **_o)[key]))
+    return tuple(out)
 
 
 def _autograd_vjp(f, x: torch.Tensor, grad_out: torch.Tensor) -> torch.Tensor:
@@ -109,7 +114,7 @@ def check_activation_backward(sigmoid_backward, tanh_backward, relu_backward, z:
     )
     zeros = " (some z are exactly 0)" if bool((z == 0).any()) else ""
     for name, fn, first, f, mistakes in cases:
-        what = f"{name} for z that is {describe(z)}{zeros}"
+        what = f"{name} for z that is {checks.describe(z)}{zeros}"
         out = _call(fn, first.clone(), grad_out.clone(), what=what)
         checks.expect_tensor(out, what=what, shape=tuple(z.shape), dtype=z.dtype)
         expected = _autograd_vjp(f, z, grad_out)
@@ -121,10 +126,9 @@ def check_activation_backward(sigmoid_backward, tanh_backward, relu_backward, z:
 def _mlp_grads(x, t, W1, b1, W2, b2, *, out_deriv=True, hidden_deriv=True, scale=1.0, w2_transposed=False,
                sigma_of_act=False, bias_reduce="sum", w_transposed=False, sign=1.0):
     """The gradients of 1/2 sum (o - t)^2 with optional, catalogued mistakes."""
-    s = lambda a: 1 / (1 + torch.exp(-a))  # noqa: E731
-    h = s(x @ W1.T + b1)
-    o = s(h @ W2.T + b2)
-    d_act = (lambda a: s(a) * (1 - s(a))) if sigma_of_act else (lambda a: a * (1 - a))
+    h = _s(x @ W1.T + b1)
+    o = _s(h @ W2.T + b2)
+    d_act = (lambda a: _s(a) * (1 - _s(a))) if sigma_of_act else (lambda a: a * (1 - a))
     delta_o = sign * (o - t) * (d_act(o) if out_deriv else 1.0)
     back = delta_o @ (W2.T if w2_transposed else W2)
     delta_h = back * (d_act(h) if hidden_deriv else 1.0)
@@ -134,44 +138,30 @@ def _mlp_grads(x, t, W1, b1, W2, b2, *, out_deriv=True, hidden_deriv=True, scale
     return {k: v * scale for k, v in grads.items()}
 
 
-def _mlp_mistake(name, hint, **options):
-    return name, hint, options
-
-
 _MLP_MISTAKES = (
-    _mlp_mistake("bias-mean", "a bias gradient is averaged over the batch while the loss is summed: use delta.sum(0).",
-                 bias_reduce="mean"),
-    _mlp_mistake("mean-not-sum", "the loss 1/2 sum (o - t)^2 is summed over the batch, not averaged: do not divide by N.",
-                 scale=None),
-    _mlp_mistake("no-output-derivative", "the output delta misses the sigmoid's derivative: "
-                 "delta_k = (o_k - t_k) * o_k * (1 - o_k).", out_deriv=False),
-    _mlp_mistake("no-hidden-derivative", "the hidden delta misses the sigmoid's derivative: "
-                 "delta_j = o_j (1 - o_j) * sum_k delta_k w_jk, i.e. (delta_o @ W2) * h * (1 - h).",
-                 hidden_deriv=False),
-    _mlp_mistake("sigmoid-of-activation", "you applied sigmoid to an activation again: with a = sigma(z) the "
-                 "derivative is a * (1 - a), not sigma(a) * (1 - sigma(a)).", sigma_of_act=True),
-    _mlp_mistake("W2-transposed", "the error reaches the hidden layer through W2 transposed: delta_h = W2^T delta_o "
-                 "for one example, which for a batch of rows is delta_o @ W2 (shape (N, K) @ (K, H)), not "
-                 "delta_o @ W2.T.", w2_transposed=True),
-    _mlp_mistake("transposed-weight-grad", "a weight gradient is transposed: dL/dW has W's shape (out, in), so it is "
-                 "delta.T @ a_in (the outer product delta a^T summed over the batch), not a_in.T @ delta.",
-                 w_transposed=True),
-    _mlp_mistake("bias-not-summed", "a bias gradient keeps one row per example: a bias is shared by the whole batch, "
-                 "so its gradient is the sum over the batch, delta.sum(0).", bias_reduce="none"),
-    _mlp_mistake("no-half", "with L = 1/2 sum (o - t)^2 the derivative with respect to o is (o - t), not 2 (o - t).",
-                 scale=2.0),
-    _mlp_mistake("flipped-sign", "the sign is flipped: dL/do = o - t, not t - o.", sign=-1.0),
+    ("bias-mean", "a bias gradient is averaged over the batch while the loss is summed: use delta.sum(0).",
+     {"bias_reduce": "mean"}),
+    ("mean-not-sum", "the loss 1/2 sum (o - t)^2 is summed over the batch, not averaged: do not divide by N.",
+     {"scale": None}),
+    ("no-output-derivative", "the output delta misses the sigmoid's derivative: "
+     "delta_k = (o_k - t_k) * o_k * (1 - o_k).", {"out_deriv": False}),
+    ("no-hidden-derivative", "the hidden delta misses the sigmoid's derivative: "
+     "delta_j = o_j (1 - o_j) * sum_k delta_k w_jk, i.e. (delta_o @ W2) * h * (1 - h).",
+     {"hidden_deriv": False}),
+    ("sigmoid-of-activation", "you applied sigmoid to an activation again: with a = sigma(z) the "
+     "derivative is a * (1 - a), not sigma(a) * (1 - sigma(a)).", {"sigma_of_act": True}),
+    ("W2-transposed", "the error reaches the hidden layer through W2 transposed: delta_h = W2^T delta_o "
+     "for one example, which for a batch of rows is delta_o @ W2 (shape (N, K) @ (K, H)), not "
+     "delta_o @ W2.T.", {"w2_transposed": True}),
+    ("transposed-weight-grad", "a weight gradient is transposed: dL/dW has W's shape (out, in), so it is "
+     "delta.T @ a_in (the outer product delta a^T summed over the batch), not a_in.T @ delta.",
+     {"w_transposed": True}),
+    ("bias-not-summed", "a bias gradient keeps one row per example: a bias is shared by the whole batch, "
+     "so its gradient is the sum over the batch, delta.sum(0).", {"bias_reduce": "none"}),
+    ("no-half", "with L = 1/2 sum (o - t)^2 the derivative with respect to o is (o - t), not 2 (o - t).",
+     {"scale": 2.0}),
+    ("flipped-sign", "the sign is flipped: dL/do = o - t, not t - o.", {"sign": -1.0}),
 )
-
-
-def _mlp_mistakes(key: str, n: int) -> tuple[Mistake, ...]:
-    out = []
-    for name, hint, options in _MLP_MISTAKES:
-        opts = dict(options)
-        if opts.get("scale", 1.0) is None:
-            opts["scale"] = 1.0 / n
-        out.append(Mistake(name, hint, lambda *a, _o=opts: _mlp_grads(*a, **_o)[key]))
-    return tuple(out)
 
 
 def _autograd_mlp(x, t, W1, b1, W2, b2) -> dict[str, torch.Tensor]:
@@ -202,7 +192,8 @@ def check_mlp_backward(mlp_manual_backward, x, t, W1, b1, W2, b2) -> None:
     expected = _autograd_mlp(*args)
     for key in ("W2", "b2", "W1", "b1"):             # the output layer first: its errors explain the rest
         checks.expect_close(out[key], expected[key], what=f"{what}: the gradient {key}",
-                            mistakes=_mlp_mistakes(key, x.shape[0]), args=args, **_tolerance(x))
+                            mistakes=_variant_mistakes(_MLP_MISTAKES, _mlp_grads, key, 1.0 / x.shape[0]),
+                            args=args, **_tolerance(x))
 
 
 # ---------------------------------------------------------------- exercise 3: a linear layer as an autograd.Function
@@ -319,16 +310,6 @@ _CE_MISTAKES = (
 )
 
 
-def _ce_mistakes(key: str, n: int) -> tuple[Mistake, ...]:
-    out = []
-    for name, hint, options in _CE_MISTAKES:
-        opts = dict(options)
-        if opts.get("scale", 1.0) is None:
-            opts["scale"] = float(n)
-        out.append(Mistake(name, hint, lambda X, y, params, _o=opts: _ce_grads(X, y, params, **_o)[key]))
-    return tuple(out)
-
-
 def _autograd_ce(X, y, params):
     with torch.enable_grad():
         leaves = {k: v.detach().to(_float64).requires_grad_(True) for k, v in params.items()}
@@ -366,7 +347,8 @@ def check_loss_and_grads(loss_and_grads, X: torch.Tensor, y: torch.Tensor, param
         checks.fail(what, f"the grads dict lacks {missing}.", 'use the keys "W1", "b1", "W2", "b2".')
     for key in ("W2", "b2", "W1", "b1"):
         checks.expect_close(grads[key], expected[key], what=f"{what}: the gradient {key}",
-                            mistakes=_ce_mistakes(key, X.shape[0]), args=(X, y, params), **tol)
+                            mistakes=_variant_mistakes(_CE_MISTAKES, _ce_grads, key, float(X.shape[0])),
+                            args=(X, y, params), **tol)
 
 
 def _train(loss_and_grads, X, y, params, lr, steps):
@@ -495,12 +477,6 @@ MATRIX_COST_MISTAKES = (
 )
 
 
-def _as_int(value):
-    if torch.is_tensor(value) and value.numel() == 1 and not value.is_floating_point():
-        return int(value)
-    return value
-
-
 def check_vjp_chain(vjp_chain, matrix_chain_cost, jacobians: list, v: torch.Tensor) -> None:
     """vjp_chain(jacobians, v) returns (J_1^T ... J_L^T v, its multiply-add count sum_l n_l n_(l-1)), and
     matrix_chain_cost(jacobians, v) counts forming the matrix product first (sum_(l>=2) n_l n_(l-1) n_0 + n_L n_0)."""
@@ -517,19 +493,15 @@ def check_vjp_chain(vjp_chain, matrix_chain_cost, jacobians: list, v: torch.Tens
     expected = (full.T @ v.to(_float64)).to(v.dtype)
     checks.expect_close(g, expected, what=f"{what}: the gradient", mistakes=VJP_MISTAKES, args=(jacobians, v),
                         **_tolerance(v))
-    checks.expect_equal(_as_int(count), int(sum(J.shape[0] * J.shape[1] for J in jacobians)),
+    checks.expect_equal(checks.as_int(count), int(sum(J.shape[0] * J.shape[1] for J in jacobians)),
                         what=f"{what}: the multiply-add count", mistakes=VJP_COUNT_MISTAKES, args=(jacobians, v))
     what = f"matrix_chain_cost for {len(jacobians)} Jacobians (widths {shapes})"
     cost = _call(matrix_chain_cost, [J.clone() for J in jacobians], v.clone(), what=what, forbidden=CHAIN_LIBRARY)
-    checks.expect_equal(_as_int(cost), _matrix_cost(jacobians, v), what=what, mistakes=MATRIX_COST_MISTAKES,
+    checks.expect_equal(checks.as_int(cost), _matrix_cost(jacobians, v), what=what, mistakes=MATRIX_COST_MISTAKES,
                         args=(jacobians, v))
 
 
 # ---------------------------------------------------------------- exercise 7: fan-out
-
-def _s(x):
-    return 1 / (1 + torch.exp(-x))
-
 
 SILU_MISTAKES = (
     Mistake("sigmoid-path-only", "x reaches y along two paths (as the factor x and inside sigma(x)); you kept only "
@@ -545,19 +517,8 @@ SILU_MISTAKES = (
 
 def check_silu_backward(silu_backward, x: torch.Tensor, grad_out: torch.Tensor) -> None:
     """silu_backward(x, grad_out) equals autograd's dL/dx for y = x * sigmoid(x): both paths summed."""
-    what = f"silu_backward for x that is {describe(x)}"
+    what = f"silu_backward for x that is {checks.describe(x)}"
     out = _call(silu_backward, x.clone(), grad_out.clone(), what=what, forbidden=SILU_LIBRARY)
     checks.expect_tensor(out, what=what, shape=tuple(x.shape), dtype=x.dtype)
     expected = _autograd_vjp(lambda v: v * _sigmoid(v), x, grad_out)
     checks.expect_close(out, expected, what=what, mistakes=SILU_MISTAKES, args=(x, grad_out), **_tolerance(x))
-
-
-# ---------------------------------------------------------------- the real run
-
-def check_accuracy(accuracy: float, minimum: float, what: str) -> None:
-    """A trained model's test accuracy reaches ``minimum``."""
-    if not isinstance(accuracy, float) or not 0.0 <= accuracy <= 1.0:
-        checks.fail(what, f"accuracy must be a float in [0, 1], got {checks.fmt(accuracy)}.")
-    if accuracy < minimum:
-        checks.fail(what, f"test accuracy {accuracy:.3f} is below {minimum:.2f}.",
-                    "check loss_and_grads against autograd first (the test after exercise 4).")

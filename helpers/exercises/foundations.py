@@ -36,14 +36,6 @@ def _tolerance(x: torch.Tensor) -> dict:
     return {"atol": 1e-12, "rtol": 1e-10} if x.dtype == torch.float64 else {"atol": 1e-6, "rtol": 1e-5}
 
 
-def describe(x: torch.Tensor) -> str:
-    """'a (2, 3) float32 tensor with values in [-1000, 1002]' for messages."""
-    if x.numel() == 0:
-        return f"an empty {tuple(x.shape)} tensor"
-    lo, hi = float(x.min()), float(x.max())
-    return f"a {tuple(x.shape)} {str(x.dtype).replace('torch.', '')} tensor with values in [{lo:.4g}, {hi:.4g}]"
-
-
 # ---------------------------------------------------------------- exercise 1: sigmoid
 
 SIGMOID_MISTAKES = (
@@ -63,7 +55,7 @@ SIGMOID_GRADIENT_HINT = ("an exp overflowed inside your function: the forward va
 
 def check_sigmoid(stable_sigmoid, x: torch.Tensor) -> None:
     """stable_sigmoid(x) equals the logistic function, keeps x's shape and dtype, and never overflows."""
-    what = f"stable_sigmoid on {describe(x)}"
+    what = f"stable_sigmoid on {checks.describe(x)}"
     out = checks.call(stable_sigmoid, x, what=what, forbidden=SIGMOID_LIBRARY)
     checks.expect_tensor(out, what=what, shape=tuple(x.shape), dtype=x.dtype)
     exact = 1.0 / (1.0 + torch.exp(-x.double()))           # float64 is exact enough here
@@ -73,7 +65,7 @@ def check_sigmoid(stable_sigmoid, x: torch.Tensor) -> None:
 
 def check_sigmoid_gradient(stable_sigmoid, x: torch.Tensor) -> None:
     """Autograd through stable_sigmoid gives the finite derivative sigma(x) (1 - sigma(x))."""
-    what = f"the gradient of stable_sigmoid on {describe(x)}"
+    what = f"the gradient of stable_sigmoid on {checks.describe(x)}"
     leaf = x.detach().clone().requires_grad_(True)
     out = checks.call(stable_sigmoid, leaf, what=what, forbidden=SIGMOID_LIBRARY)
     if not getattr(out, "requires_grad", False):
@@ -146,7 +138,7 @@ SOFTMAX_MISTAKES = (
 
 def check_softmax(stable_softmax, z: torch.Tensor, dim: int = -1) -> None:
     """stable_softmax(z, dim) equals softmax along dim, is finite, and each slice sums to 1."""
-    what = f"stable_softmax(z, dim={dim}) on {describe(z)}"
+    what = f"stable_softmax(z, dim={dim}) on {checks.describe(z)}"
     out = checks.call(stable_softmax, z, dim=dim, what=what, forbidden=SOFTMAX_LIBRARY)
     checks.expect_tensor(out, what=what, dtype=z.dtype)
     z64 = z.double()
@@ -204,7 +196,7 @@ CROSS_ENTROPY_MISTAKES = (
 
 def check_cross_entropy(cross_entropy_from_logits, logits: torch.Tensor, target: torch.Tensor) -> None:
     """cross_entropy_from_logits(logits, target) is the mean NLL, a finite 0-d tensor, for any logit scale."""
-    what = f"cross_entropy_from_logits on logits that are {describe(logits)}"
+    what = f"cross_entropy_from_logits on logits that are {checks.describe(logits)}"
     out = checks.call(cross_entropy_from_logits, logits, target, what=what, forbidden=CROSS_ENTROPY_LIBRARY)
     checks.expect_tensor(out, what=what)
     exact = _ce_rows(logits.double(), target).mean().to(logits.dtype)
@@ -311,9 +303,7 @@ def check_parameter_count(mlp_parameter_count, layer_sizes: list[int]) -> None:
     what = f"mlp_parameter_count({layer_sizes})"
     out = checks.call(mlp_parameter_count, list(layer_sizes), what=what)
     expected = sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
-    if isinstance(out, torch.Tensor) and out.numel() == 1 and not out.is_floating_point():
-        out = int(out)
-    checks.expect_equal(out, expected, what=what, mistakes=PARAMETER_MISTAKES, args=(list(layer_sizes),))
+    checks.expect_equal(checks.as_int(out), expected, what=what, mistakes=PARAMETER_MISTAKES, args=(list(layer_sizes),))
 
 
 # ---------------------------------------------------------------- exercise 7: softmax regression

@@ -25,16 +25,8 @@ _equal = torch.equal
 
 # ---------------------------------------------------------------- what each exercise may not call
 
-AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
-            "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp",
-            "torch.func.grad", "torch.func.vjp", "torch.func.jacrev")
-MSE_LIBRARY = AUTOGRAD + ("torch.nn.functional.mse_loss",)
-CE_LIBRARY = AUTOGRAD + ("torch.nn.functional.cross_entropy",)
-
-
-def describe(x: torch.Tensor) -> str:
-    """'a (2, 3) float64 tensor' for messages."""
-    return f"a {tuple(x.shape)} {str(x.dtype).replace('torch.', '')} tensor"
+MSE_LIBRARY = checks.AUTOGRAD_LIBRARY + ("torch.nn.functional.mse_loss",)
+CE_LIBRARY = checks.AUTOGRAD_LIBRARY + ("torch.nn.functional.cross_entropy",)
 
 
 def _autograd(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -56,12 +48,17 @@ def sum_sq_sin(x: torch.Tensor) -> torch.Tensor:
 _CE_TARGET = torch.tensor([2, 0, 1, 3, 1, 0, 2, 3])
 
 
+def _log_softmax_rows(z: torch.Tensor) -> torch.Tensor:
+    """log softmax of each row by the log-sum-exp trick, written out: softmax_ce runs inside the
+    student's call, where helpers.reference (and its log_softmax) is blocked. z: (N, K) -> (N, K)."""
+    shifted = z - z.amax(dim=1, keepdim=True)
+    return shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+
+
 def softmax_ce(z: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of logits z: (N, K), N <= 8, K >= 4, against fixed targets -> 0-d."""
     target = _CE_TARGET[: z.shape[0]].to(z.device)
-    shifted = z - z.amax(dim=1, keepdim=True)
-    logp = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
-    return -logp[torch.arange(z.shape[0], device=z.device), target].mean()
+    return -_log_softmax_rows(z)[torch.arange(z.shape[0], device=z.device), target].mean()
 
 
 def quadratic(x: torch.Tensor) -> torch.Tensor:
@@ -138,10 +135,10 @@ def check_numerical_grad(numerical_grad, name: str, x: torch.Tensor, h: float | 
     """numerical_grad(f, x[, h]) returns float64 central differences of x's shape, equal to autograd's
     gradient within atol + rtol*|g|, and leaves x unchanged. ``name`` picks f from FUNCTIONS."""
     f = FUNCTIONS[name]
-    what = f"numerical_grad for {_NAMES[name]} at {describe(x)}" + (f" with h={h}" if h is not None else "")
+    what = f"numerical_grad for {_NAMES[name]} at {checks.describe(x, values=False)}" + (f" with h={h}" if h is not None else "")
     before = x.detach().clone()
     kwargs = {} if h is None else {"h": h}
-    out = checks.call(numerical_grad, f, x, what=what, forbidden=AUTOGRAD, **kwargs)
+    out = checks.call(numerical_grad, f, x, what=what, forbidden=checks.AUTOGRAD_LIBRARY, **kwargs)
     checks.expect_tensor(out, what=what)
     if tuple(out.shape) != tuple(x.shape):
         checks.fail(what, f"expected shape {tuple(x.shape)} (the gradient has one entry per entry of x), "
@@ -391,9 +388,7 @@ CE_GRAD_MISTAKES = (
 
 def ce_loss(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """L = -(1/N) sum_n sum_k y_nk log softmax(z_n)_k. z, y: (N, K) -> 0-d."""
-    shifted = z - z.amax(dim=1, keepdim=True)
-    logp = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
-    return -(y * logp).sum() / z.shape[0]
+    return -(y * _log_softmax_rows(z)).sum() / z.shape[0]
 
 
 def check_softmax_ce_grad(softmax_ce_grad, z: torch.Tensor, y: torch.Tensor) -> None:
@@ -460,9 +455,7 @@ def _unpack_sgd(out, what):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         checks.fail(what, f"expected a pair (w, n_steps), got {checks.fmt(out)}.")
     w, steps = out
-    if torch.is_tensor(steps) and steps.numel() == 1 and not steps.is_floating_point():
-        steps = int(steps)
-    return w, steps
+    return w, checks.as_int(steps)
 
 
 def check_minibatch_sgd_linreg(minibatch_sgd_linreg, X: torch.Tensor, y: torch.Tensor, batch_size: int,
