@@ -3,11 +3,12 @@
 Importing ``helpers`` is cheap and has no side effects; submodules load on first use::
 
     from helpers import device, seed_everything
-    from helpers import data, plots, widgets, training
+    from helpers import data, plots, widgets, training, kernels
+    from helpers.chapters.gradients import demos     # one chapter's figures and widgets
 """
 from importlib import import_module
 
-__all__ = ["device", "seed_everything", "grading_mode", "budget", "notebook_setup"]
+__all__ = ["device", "seed_everything", "grading_mode", "budget", "notebook_setup", "cpu_threads"]
 
 _LAZY = {name: "helpers.runtime" for name in __all__}
 

@@ -152,3 +152,33 @@ def weight_templates(weight, classes, shape=(28, 28)):
     fig.suptitle("weights of each class's logit")
     fig.tight_layout()
     return fig
+
+
+@figure
+def training_curves(curves: dict, ylabel: str = "training loss (nats)", xlabel: str = "step", title: str = "",
+                    logy: bool = True):
+    """One line per run or per named series: {label: list of values} (losses, accuracies, norms)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for label, values in curves.items():
+        v = np.asarray(values, dtype=float)
+        ax.plot(np.arange(1, len(v) + 1), v, lw=1.5, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(frameon=False, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+@figure
+def decision_boundary(xx, yy, prob, X, y, title: str = "", ax=None):
+    """Shade p(class 1) on a grid and scatter the points. xx, yy, prob: (S, S); X: (n, 2); y: (n,)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.8, 4.2))
+    to = lambda t: t.detach().cpu().numpy() if torch.is_tensor(t) else np.asarray(t)  # noqa: E731
+    ax.contourf(to(xx), to(yy), to(prob), levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.55)
+    ax.contour(to(xx), to(yy), to(prob), levels=[0.5], colors="k", linewidths=1)
+    ax.scatter(to(X)[:, 0], to(X)[:, 1], c=to(y), cmap="RdBu_r", edgecolors="k", s=14, lw=0.5)
+    ax.set(title=title, xlabel="x₁", ylabel="x₂")
+    return ax.figure

@@ -1,4 +1,5 @@
 """Where code runs (CPU, CUDA, MPS), how repeatable it is, and how big a budget it gets."""
+import contextlib
 import os
 import random
 
@@ -61,17 +62,33 @@ def notebook_setup(seed: int = 0) -> torch.device:
 
 
 def _install_feedback() -> None:
-    """In a Jupyter kernel, display failed checks as their message (see helpers.feedback)."""
+    """In a Jupyter kernel, display failed checks as their message (see helpers.grading.feedback)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return
     shell = get_ipython()
     if shell is not None:
-        from helpers import feedback
+        from helpers.grading import feedback
         feedback.install(shell)
 
 
 def budget(full, grading):
     """Pick the full-size setting for students and a small one while nbgrader runs the notebook."""
     return grading if grading_mode() else full
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int = 1):
+    """Run CPU tensor code on ``n`` threads inside the block, then restore the setting.
+
+    For matrices as small as a softmax regression's, splitting each product across threads costs
+    more than it saves, and far more when other programs share the cores (threads wait for each
+    other at every operation). No effect on GPU work.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -29,3 +29,21 @@ def figures(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     yield
     plt.close("all")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def widget_errors_propagate():
+    """ipywidgets' Output swallows an exception raised inside it as soon as an IPython shell exists
+    (it prints the traceback instead), so a widget whose redraw crashes would pass any test run after
+    one that created a shell. In the tests such an exception propagates and fails the test."""
+    import ipywidgets
+
+    original = ipywidgets.Output.__exit__
+
+    def exit_without_swallowing(self, etype, evalue, tb):
+        original(self, None, None, None)          # flush and book-keeping only
+        return None                               # falsy: the exception propagates
+
+    ipywidgets.Output.__exit__ = exit_without_swallowing
+    yield
+    ipywidgets.Output.__exit__ = original

@@ -11,7 +11,7 @@ byte a cell prints. ``GuardedExecute`` (enabled in nbgrader_config.py) adds:
   cell instead of starving the machine or the other workers;
 * tampering: right after the locked setup cell it snapshots the course's modules, the libraries'
   functions and the interpreter's hooks, and before each test cell it puts back whatever the
-  student's code replaced (helpers.integrity), noting it in that test's output;
+  student's code replaced (helpers.grading.integrity), noting it in that test's output;
 * an output cap per cell (``max_output_chars``), applied while the kernel prints, so gigantic
   output never reaches the gradebook, the autograded notebook or the feedback.
 """
@@ -29,7 +29,7 @@ KERNEL_DIED = ("KernelDied", "the Python kernel died while running this cell (os
                "kernel without this cell.")
 GAVE_UP = ("KernelDied", "not run: the kernel died too many times earlier in this notebook.")
 TAMPERED = ("GradingEnvironmentError", "the grading environment could not be checked before this test "
-            "(code in the notebook broke helpers.integrity), so this test cannot be trusted and scores 0.")
+            "(code in the notebook broke helpers.grading.integrity), so this test cannot be trusted and scores 0.")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -92,20 +92,20 @@ class GuardedExecute(Execute):
         self._current = index
         if index == 0:
             self._snapshot_taken = False
-            self._hidden("import helpers.integrity as _dlcourse_integrity\n"
+            self._hidden("import helpers.grading.integrity as _dlcourse_integrity\n"
                          f"_dlcourse_integrity.limit_memory({self.memory_limit_gb!r})\n"
                          "_dlcourse_integrity.import_course_modules()", index)
         note, broken = "", False
         if self._snapshot_taken and cell.cell_type == "code" and utils.is_grade(cell):
-            note, broken = self._hidden("print(__import__('helpers.integrity').integrity.report("
-                                        "__import__('helpers.integrity').integrity.restore()), end='')", index)
+            note, broken = self._hidden("print(__import__('helpers.grading.integrity').integrity.report("
+                                        "__import__('helpers.grading.integrity').integrity.restore()), end='')", index)
         cell, resources = super().preprocess_cell(cell, resources, index)
         if broken:
             cell.outputs = [error_output(*TAMPERED)]
         elif note:
             cell.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout", text=note))
         if not self._snapshot_taken and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.setup_cell:
-            self._hidden("__import__('helpers.integrity').integrity.snapshot()", index)
+            self._hidden("__import__('helpers.grading.integrity').integrity.snapshot()", index)
             self._snapshot_taken = True
         return cell, resources
 

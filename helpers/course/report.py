@@ -4,7 +4,7 @@
 
 It shows the distribution of total scores, the share of students passing each exercise, and for
 each exercise the failure messages students got most often. Those messages come from
-``helpers.checks`` ("what: problem / Likely mistake: hint"), so the most frequent ones name the
+``helpers.grading.checks`` ("what: problem / Likely mistake: hint"), so the most frequent ones name the
 misconceptions worth revisiting in class. Messages that differ only in their numbers (each
 student's values differ) are counted as one.
 """

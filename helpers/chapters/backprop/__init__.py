@@ -1,0 +1,1 @@
+"""Chapter 03: backpropagation and computation graphs (demos, answers, checks)."""

@@ -1,0 +1,1 @@
+"""Chapter 01: neurons, output layers and losses (demos, answers, checks)."""

@@ -1,0 +1,1 @@
+"""Chapter 02: gradients and gradient descent (demos, answers, checks)."""

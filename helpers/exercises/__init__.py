@@ -1,1 +1,0 @@
-"""Per-chapter checks and catalogues of known wrong answers for the graded test cells."""

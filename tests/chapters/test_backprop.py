@@ -1,0 +1,333 @@
+"""Chapter 03 checks: the reference answers pass every check on the inputs the notebook uses, every
+catalogued mistake fails with its own hint, unimplemented code says so, and autograd, library and
+reference calls are refused."""
+import pytest
+import torch
+
+from helpers import toydata
+from helpers.grading.checks import CheckFailure
+from helpers.chapters.backprop import checks as B
+from helpers.chapters.backprop import answers as R
+from tests.chapters.exercise_tools import fails_with, not_implemented, unwrap
+
+g = torch.Generator().manual_seed(0)
+F64 = dict(dtype=torch.float64, generator=g)
+
+Z = torch.linspace(-4, 4, 9)                        # contains an exact 0
+GRAD = torch.randn(9, generator=g)
+Z64 = torch.randn(4, 5, **F64) * 3
+Z64[0, :2] = 0.0
+GRAD64 = torch.randn(4, 5, **F64)
+
+MLP_ARGS = (torch.randn(5, 3, **F64), torch.rand(5, 2, **F64), torch.randn(4, 3, **F64), torch.randn(4, **F64),
+            torch.randn(2, 4, **F64), torch.randn(2, **F64))
+MLP_SQUARE = (torch.randn(6, 3, **F64), torch.rand(6, 3, **F64), torch.randn(3, 3, **F64), torch.randn(3, **F64),
+              torch.randn(3, 3, **F64), torch.randn(3, **F64))
+
+LIN = (torch.randn(4, 3, **F64), torch.randn(2, 3, **F64), torch.randn(2, **F64))
+LIN_SQUARE = (torch.randn(6, 5, **F64), torch.randn(5, 5, **F64), torch.randn(5, **F64))
+
+X_CE = torch.randn(9, 4, **F64)
+Y_CE = torch.randint(0, 3, (9,), generator=g)
+P_CE = B.init_params(4, 6, 3, seed=1, dtype=torch.float64)
+
+W_SHARED = torch.randn(4, **F64)
+XS_SHARED = [torch.randn(4, **F64) for _ in range(3)]
+
+SQUARE_JS = [torch.randn(4, 4, **F64) for _ in range(3)]
+V4 = torch.randn(4, **F64)
+WIDTHS = [5, 3, 7, 2, 6]
+RAGGED_JS = [torch.randn(o, i, **F64) for i, o in zip(WIDTHS[:-1], WIDTHS[1:])]
+V6 = torch.randn(6, **F64)
+
+
+class GoodLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, W, b):
+        ctx.save_for_backward(x, W)
+        return x @ W.T + b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, W = ctx.saved_tensors
+        return grad_out @ W, grad_out.T @ x, grad_out.sum(0)
+
+
+def vjp_ok(js, v):
+    return unwrap(R.vjp_chain)(js, v)
+
+
+# ---------------------------------------------------------------- the reference passes
+
+def test_reference_answers_pass_everything():
+    acts = (unwrap(R.sigmoid_backward), unwrap(R.tanh_backward), unwrap(R.relu_backward))
+    B.check_activation_backward(*acts, Z, GRAD)
+    B.check_activation_backward(*acts, Z64, GRAD64)
+    B.check_silu_backward(unwrap(R.silu_backward), Z64, GRAD64)
+    B.check_shared_weight_grad(unwrap(R.shared_weight_grad), W_SHARED, XS_SHARED)
+    B.check_accumulation(unwrap(R.shared_weight_grad), W_SHARED, XS_SHARED)
+    B.check_mlp_backward(unwrap(R.mlp_manual_backward), *MLP_ARGS)
+    B.check_mlp_backward(unwrap(R.mlp_manual_backward), *MLP_SQUARE)
+    B.check_linear_function(GoodLinear, *LIN, gradcheck=True)
+    B.check_linear_function(GoodLinear, *(a.float() for a in LIN_SQUARE))
+    B.check_vjp_chain(vjp_ok, unwrap(R.matrix_chain_cost), SQUARE_JS, V4)
+    B.check_vjp_chain(vjp_ok, unwrap(R.matrix_chain_cost), RAGGED_JS, V6)
+    B.check_loss_and_grads(unwrap(R.loss_and_grads), X_CE, Y_CE, P_CE)
+    X, y = toydata.two_moons(12, noise=0.1, seed=0)
+    B.check_loss_and_grads(unwrap(R.loss_and_grads), X, y, B.init_params(2, 5, 2))
+
+
+def test_manual_training_check():
+    X, y = toydata.two_moons(200, noise=0.1, seed=4)
+    B.check_manual_training(unwrap(R.loss_and_grads), X, y, hidden=32, lr=1.0, steps=150)
+    flipped = lambda X, y, p: (lambda l, gr: (l, {k: -v for k, v in gr.items()}))(*unwrap(R.loss_and_grads)(X, y, p))  # noqa: E731
+    fails_with(B.check_manual_training, flipped, X, y, hint="did not go down", steps=50)
+    tiny = lambda X, y, p: (lambda l, gr: (l, {k: v * 1e-4 for k, v in gr.items()}))(*unwrap(R.loss_and_grads)(X, y, p))  # noqa: E731
+    fails_with(B.check_manual_training, tiny, X, y, hint="below 0.95", steps=50)
+
+
+# ---------------------------------------------------------------- not implemented, refused calls
+
+@pytest.mark.parametrize("run", [
+    lambda: B.check_activation_backward(not_implemented, not_implemented, not_implemented, Z, GRAD),
+    lambda: B.check_silu_backward(not_implemented, Z, GRAD),
+    lambda: B.check_shared_weight_grad(not_implemented, W_SHARED, XS_SHARED),
+    lambda: B.check_accumulation(not_implemented, W_SHARED, XS_SHARED),
+    lambda: B.check_mlp_backward(not_implemented, *MLP_ARGS),
+    lambda: B.check_vjp_chain(not_implemented, not_implemented, SQUARE_JS, V4),
+    lambda: B.check_loss_and_grads(not_implemented, X_CE, Y_CE, P_CE),
+], ids=["activations", "silu", "shared", "accumulation", "mlp", "vjp", "loss-and-grads"])
+def test_not_implemented_is_reported(run):
+    with pytest.raises(CheckFailure, match="not implemented yet"):
+        run()
+
+
+def test_blank_linear_function_is_not_implemented():
+    class Blank(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, W, b):
+            raise NotImplementedError()
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            raise NotImplementedError()
+
+    fails_with(B.check_linear_function, Blank, *LIN, hint="not implemented yet")
+
+    class BlankBackward(GoodLinear):
+        @staticmethod
+        def backward(ctx, grad_out):
+            raise NotImplementedError()
+
+    fails_with(B.check_linear_function, BlankBackward, *LIN, hint="not implemented yet")
+
+
+def test_reference_calls_earn_nothing():
+    fails_with(B.check_activation_backward, R.sigmoid_backward, R.tanh_backward, R.relu_backward, Z, GRAD,
+               hint="helpers.chapters.backprop.answers.sigmoid_backward")
+    fails_with(B.check_silu_backward, R.silu_backward, Z, GRAD, hint="asks you to write yourself")
+    fails_with(B.check_shared_weight_grad, R.shared_weight_grad, W_SHARED, XS_SHARED, hint="asks you to write yourself")
+    fails_with(B.check_mlp_backward, R.mlp_manual_backward, *MLP_ARGS, hint="asks you to write yourself")
+    fails_with(B.check_linear_function, R.LinearFunction, *LIN, hint="helpers.chapters.backprop.answers.linear_forward")
+    fails_with(B.check_vjp_chain, R.vjp_chain, R.matrix_chain_cost, SQUARE_JS, V4, hint="asks you to write yourself")
+    fails_with(B.check_loss_and_grads, R.loss_and_grads, X_CE, Y_CE, P_CE, hint="asks you to write yourself")
+    X, y = toydata.two_moons(40, seed=1)
+    fails_with(B.check_manual_training, R.loss_and_grads, X, y, hint="asks you to write yourself", steps=5)
+
+
+def _autograd_relu(z, grad_out):
+    z = z.detach().clone().requires_grad_(True)
+    torch.relu(z).backward(grad_out)
+    return z.grad
+
+
+def _autograd_silu(x, grad_out):
+    x = x.detach().clone().requires_grad_(True)
+    (gx,) = torch.autograd.grad(torch.nn.functional.silu(x), x, grad_out)
+    return gx
+
+
+def test_autograd_and_library_calls_are_refused():
+    acts = [unwrap(R.sigmoid_backward), unwrap(R.tanh_backward), _autograd_relu]
+    msg = fails_with(B.check_activation_backward, *acts, Z, GRAD, hint=B.AUTOGRAD_HINT)
+    assert "torch.Tensor.backward" in msg
+    fails_with(B.check_silu_backward, _autograd_silu, Z, GRAD, hint="torch.nn.functional.silu")
+
+    class LibraryLinear(GoodLinear):
+        @staticmethod
+        def forward(ctx, x, W, b):
+            ctx.save_for_backward(x, W)
+            return torch.nn.functional.linear(x, W, b)
+
+    fails_with(B.check_linear_function, LibraryLinear, *LIN, hint="torch.nn.functional.linear")
+
+    def autograd_ce(X, y, params):
+        leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        logits = torch.relu(X @ leaves["W1"].T + leaves["b1"]) @ leaves["W2"].T + leaves["b2"]
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        return loss.detach(), {k: v.grad for k, v in leaves.items()}
+
+    fails_with(B.check_loss_and_grads, autograd_ce, X_CE, Y_CE, P_CE, hint=B.AUTOGRAD_HINT)
+    # the refusal is undone afterwards: autograd works again
+    x = torch.ones(2, requires_grad=True)
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert torch.nn.functional.linear(torch.ones(1, 2), torch.ones(3, 2)).shape == (1, 3)
+
+
+# ---------------------------------------------------------------- catalogued mistakes are named
+
+def _activation_case(index, variant):
+    fns = [unwrap(R.sigmoid_backward), unwrap(R.tanh_backward), unwrap(R.relu_backward)]
+    fns[index] = variant
+    return fns
+
+
+@pytest.mark.parametrize("index,mistake",
+                         [(0, m) for m in B.SIGMOID_BACKWARD_MISTAKES] + [(1, m) for m in B.TANH_BACKWARD_MISTAKES]
+                         + [(2, m) for m in B.RELU_BACKWARD_MISTAKES], ids=lambda v: getattr(v, "name", str(v)))
+def test_activation_mistakes_are_named(index, mistake):
+    fails_with(B.check_activation_backward, *_activation_case(index, mistake.variant), Z, GRAD, hint=mistake.hint)
+
+
+@pytest.mark.parametrize("mistake", B.SILU_MISTAKES, ids=lambda m: m.name)
+def test_silu_mistakes_are_named(mistake):
+    fails_with(B.check_silu_backward, mistake.variant, Z64, GRAD64, hint=mistake.hint)
+
+
+@pytest.mark.parametrize("mistake", B.SHARED_MISTAKES, ids=lambda m: m.name)
+def test_shared_weight_mistakes_are_named(mistake):
+    fails_with(B.check_shared_weight_grad, mistake.variant, W_SHARED, XS_SHARED, hint=mistake.hint)
+
+
+def test_accumulation_check_compares_with_twice_the_gradient():
+    fails_with(B.check_accumulation, lambda w, xs: 2 * unwrap(R.shared_weight_grad)(w, xs), W_SHARED, XS_SHARED,
+               hint="")
+
+
+@pytest.mark.parametrize("name,hint,options", B._MLP_MISTAKES, ids=[m[0] for m in B._MLP_MISTAKES])
+def test_mlp_mistakes_are_named(name, hint, options):
+    opts = dict(options)
+    n = MLP_ARGS[0].shape[0]
+    if opts.get("scale", 1.0) is None:
+        opts["scale"] = 1.0 / n
+    student = lambda *a: B._mlp_grads(*a, **opts)  # noqa: E731
+    args = MLP_SQUARE if name == "W2-transposed" else MLP_ARGS
+    if name == "mean-not-sum":
+        opts["scale"] = 1.0 / args[0].shape[0]
+    fails_with(B.check_mlp_backward, student, *args, hint=hint)
+
+
+def test_mlp_result_must_be_a_dict_with_four_keys():
+    fails_with(B.check_mlp_backward, lambda *a: [1, 2], *MLP_ARGS, hint="return {")
+    fails_with(B.check_mlp_backward, lambda *a: {"W1": 0}, *MLP_ARGS, hint="use exactly the keys")
+
+
+@pytest.mark.parametrize("name,hint,options", B._CE_MISTAKES, ids=[m[0] for m in B._CE_MISTAKES])
+def test_loss_and_grads_mistakes_are_named(name, hint, options):
+    opts = dict(options)
+    if opts.get("scale", 1.0) is None:
+        opts["scale"] = float(X_CE.shape[0])
+    loss, _ = unwrap(R.loss_and_grads)(X_CE, Y_CE, P_CE)
+    student = lambda X, y, p: (loss, B._ce_grads(X, y, p, **opts))  # noqa: E731
+    fails_with(B.check_loss_and_grads, student, X_CE, Y_CE, P_CE, hint=hint)
+
+
+def test_loss_and_grads_must_not_update_params():
+    def in_place(X, y, params):
+        loss, grads = unwrap(R.loss_and_grads)(X, y, params)
+        params["W1"] -= 0.1 * grads["W1"]
+        return loss, grads
+
+    fails_with(B.check_loss_and_grads, in_place, X_CE, Y_CE, P_CE, hint="only compute the gradients")
+    fails_with(B.check_loss_and_grads, lambda X, y, p: unwrap(R.loss_and_grads)(X, y, p)[1], X_CE, Y_CE, P_CE,
+               hint="return loss")
+
+
+def _linear_with_backward(backward):
+    class Wrong(GoodLinear):
+        pass
+
+    Wrong.backward = staticmethod(backward)
+    return Wrong
+
+
+def test_linear_function_mistakes_are_named():
+    def w_transposed(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, x.T @ g, g.sum(0)
+
+    def b_not_summed(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, g.T @ x, g
+
+    def x_transposed(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W.T, g.T @ x, g.sum(0)
+
+    def b_mean(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, g.T @ x, g.mean(0)
+
+    def no_bias_grad(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, g.T @ x, None
+
+    def two_grads(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, g.T @ x
+
+    fails_with(B.check_linear_function, _linear_with_backward(w_transposed), *LIN, hint="x.T @ grad_out is its transpose")
+    # autograd itself sums a (N, K) gradient down to b's shape (K,), so not summing is no mistake here
+    B.check_linear_function(_linear_with_backward(b_not_summed), *LIN)
+    fails_with(B.check_linear_function, _linear_with_backward(x_transposed), *LIN_SQUARE, hint="not grad_out @ W.T")
+    fails_with(B.check_linear_function, _linear_with_backward(b_mean), *LIN, hint="not the mean")
+    fails_with(B.check_linear_function, _linear_with_backward(two_grads), *LIN, hint="return three gradients")
+    fails_with(B.check_linear_function, _linear_with_backward(no_bias_grad), *LIN, hint="returned None for the gradient of b")
+    fails_with(B.check_linear_function, lambda x, W, b: x @ W.T + b, *LIN, hint="torch.autograd.Function")
+
+    class NoBias(GoodLinear):
+        @staticmethod
+        def forward(ctx, x, W, b):
+            ctx.save_for_backward(x, W)
+            return x @ W.T
+
+    fails_with(B.check_linear_function, NoBias, *LIN, hint="the bias is missing")
+
+
+def test_gradcheck_runs_on_the_student_function():
+    class Scaled(GoodLinear):
+        @staticmethod
+        def backward(ctx, g):
+            x, W = ctx.saved_tensors
+            return 2 * g @ W, g.T @ x, g.sum(0)
+
+    with pytest.raises(CheckFailure):
+        B.check_linear_function(Scaled, *LIN, gradcheck=True)
+
+
+@pytest.mark.parametrize("mistake", B.VJP_MISTAKES, ids=lambda m: m.name)
+def test_vjp_mistakes_are_named(mistake):
+    student = lambda js, v: (mistake.variant(js, v), sum(J.numel() for J in js))  # noqa: E731
+    fails_with(B.check_vjp_chain, student, unwrap(R.matrix_chain_cost), SQUARE_JS, V4, hint=mistake.hint)
+
+
+@pytest.mark.parametrize("mistake", B.VJP_COUNT_MISTAKES, ids=lambda m: m.name)
+def test_vjp_count_mistakes_are_named(mistake):
+    student = lambda js, v: (vjp_ok(js, v)[0], mistake.variant(js, v))  # noqa: E731
+    fails_with(B.check_vjp_chain, student, unwrap(R.matrix_chain_cost), RAGGED_JS, V6, hint=mistake.hint)
+
+
+@pytest.mark.parametrize("mistake", B.MATRIX_COST_MISTAKES, ids=lambda m: m.name)
+def test_matrix_cost_mistakes_are_named(mistake):
+    fails_with(B.check_vjp_chain, vjp_ok, mistake.variant, RAGGED_JS, V6, hint=mistake.hint)
+
+
+def test_hard_coded_vjp_answers_fail_other_inputs():
+    expected = vjp_ok(SQUARE_JS, V4)
+    fails_with(B.check_vjp_chain, lambda js, v: expected, unwrap(R.matrix_chain_cost), RAGGED_JS, V6,
+               hint="")
+    fails_with(B.check_vjp_chain, vjp_ok, lambda js, v: 3 * 64 + 16, RAGGED_JS, V6, hint="")
+    assert unwrap(R.matrix_chain_cost)(SQUARE_JS, V4) == 2 * 4 ** 3 + 4 ** 2
+    assert vjp_ok(SQUARE_JS, V4)[1] == 3 * 4 ** 2
