@@ -4,7 +4,6 @@ import random
 
 import matplotlib
 import pytest
-import torch
 
 matplotlib.use("agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -1,20 +1,17 @@
 """Chapter 02 checks: the reference answers pass every check, every catalogued mistake fails with its
 own hint, unimplemented and delegating answers get the right message, and each known wrong answer
-(tests/wrong_answers/gradients.py) fails the chapter's own test cell while the solution passes it."""
+(tests/chapters/wrong_answers/gradients.py) fails the chapter's own test cell while the solution passes it
+(that last part for every chapter in tests/chapters/test_cells.py)."""
 import math
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
 
 from helpers.grading.checks import CheckFailure
-from helpers.course import paths
 from helpers.chapters.gradients import checks as G
 from helpers.chapters.gradients import answers as R
-from tests.conftest import ROOT
 from tests.chapters.exercise_tools import failure_messages, names_mistake, unwrap
-from tests.chapters.wrong_answers.gradients import WRONG
 
 
 X64 = torch.tensor([0.3, -1.2, 0.7], dtype=torch.float64)
@@ -156,28 +153,3 @@ def test_reference_and_library_calls_are_refused():
     with pytest.raises(CheckFailure, match="torch.Tensor.backward"):
         G.check_softmax_ce_grad(by_autograd, Z, ONE_HOT)
     assert torch.Tensor.backward.__name__ == "backward"      # restored after the check
-
-
-# ---------------------------------------------------------------- the notebook's own test cells
-
-SOURCE = nbformat.read(paths.notebook(ROOT, "source", "02-gradients"), as_version=4)
-CELLS = {c.metadata["nbgrader"]["grade_id"]: c.source for c in SOURCE.cells if "nbgrader" in c.metadata}
-
-
-def run_cell(solution_code: str, grade_id: str) -> None:
-    namespace = {"torch": torch, "F": F, "math": math}
-    exec(compile(solution_code, f"<{grade_id}>", "exec"), namespace)
-    exec(compile(CELLS["test-" + grade_id.removeprefix("ex-")], f"<test of {grade_id}>", "exec"), namespace)
-
-
-@pytest.mark.parametrize("cell", sorted(WRONG))
-def test_solution_passes_its_test_cell(cell):
-    run_cell(CELLS[cell], cell)
-
-
-@pytest.mark.parametrize("cell,name", [(c, n) for c, v in sorted(WRONG.items()) for n in v],
-                         ids=lambda v: str(v))
-def test_wrong_answer_fails_its_test_cell(cell, name):
-    with pytest.raises(AssertionError) as err:
-        run_cell(WRONG[cell][name], cell)
-    assert len(str(err.value)) > 20

@@ -1,5 +1,4 @@
 """helpers.plots and helpers.widgets: the shared figures draw, and the widget wiring redraws on change."""
-import math
 
 import matplotlib.pyplot as plt
 import pytest
