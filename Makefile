@@ -9,7 +9,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test test-fast release bench env clean-env
+.PHONY: lab test test-fast release bench bench-suite env clean-env
 
 lab: $(STAMP)  ## open the course in JupyterLab
 	@mkdir -p .exchange
@@ -19,7 +19,7 @@ lab: $(STAMP)  ## open the course in JupyterLab
 test: $(STAMP)  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
-test-fast: $(STAMP)  ## unit tests only (seconds)
+test-fast: $(STAMP)  ## the tests that start no notebook or nbgrader (seconds)
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow" $(ARGS)
 
 release: $(STAMP)  ## regenerate notebooks/ and solutions/ from source/
@@ -27,6 +27,9 @@ release: $(STAMP)  ## regenerate notebooks/ and solutions/ from source/
 
 bench: $(STAMP)  ## time each chapter's solution run and one autograde
 	$(BIN)/dlcourse bench $(ARGS)
+
+bench-suite: $(STAMP)  ## time the whole test suite per part and per chapter, and project it to 12 chapters
+	$(BIN)/dlcourse bench --suite $(ARGS)
 
 env: $(STAMP)
 

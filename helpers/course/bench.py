@@ -103,3 +103,82 @@ def run(root: Path, chapters: list[str] | None = None, log=print) -> list[dict]:
     total = sum(r["execute_s"] for r in rows)
     log(f"{'whole course':<22}{total:>12.1f}{'ok' if total <= 600 else 'OVER':>8}")
     return rows
+
+
+# ---------------------------------------------------------------- the test suite
+
+SUITE_BUDGET_S = 30 * 60
+FULL_COURSE = 12
+
+
+def suite_part(nodeid: str) -> str:
+    """'nbval', or the tests/ folder a test lives in ('unit', 'chapters', 'grading', 'lab')."""
+    if not nodeid.startswith("tests/"):
+        return "nbval"
+    return nodeid.split("/")[1] if nodeid.count("/") > 1 else "other"
+
+
+def suite_chapter(nodeid: str, chapters: list[str]) -> str | None:
+    """The chapter a test belongs to: named in its path or parameters, or its chapter test module
+    (tests/chapters/test_<name>*.py); None for the course-wide tests."""
+    from helpers.chapters import package_name
+    for chapter in chapters:
+        if chapter in nodeid:
+            return chapter
+    for chapter in chapters:
+        if nodeid.startswith(f"tests/chapters/test_{package_name(chapter)}"):
+            return chapter
+    return None
+
+
+def summarize_suite(times: dict[str, float], wall: float, chapters: list[str]) -> dict:
+    """Seconds per part and per chapter, the fixed rest, and the projection to twelve chapters."""
+    parts: dict[str, float] = {}
+    per_chapter = {c: 0.0 for c in chapters}
+    for nodeid, seconds in times.items():
+        part = suite_part(nodeid)
+        parts[part] = parts.get(part, 0.0) + seconds
+        chapter = suite_chapter(nodeid, chapters)
+        if chapter:
+            per_chapter[chapter] += seconds
+    chapter_total = sum(per_chapter.values())
+    fixed = wall - chapter_total                  # course-wide tests, collection and start-up
+    mean = chapter_total / len(chapters) if chapters else 0.0
+    missing = max(FULL_COURSE - len(chapters), 0)
+    projected = wall + missing * mean
+    allowance = (SUITE_BUDGET_S - wall) / missing if missing else None
+    return {"wall_s": round(wall, 1), "parts_s": {k: round(v, 1) for k, v in sorted(parts.items())},
+            "chapters_s": {k: round(v, 1) for k, v in per_chapter.items()}, "fixed_s": round(fixed, 1),
+            "mean_chapter_s": round(mean, 1), "projected_12_s": round(projected, 1),
+            "allowance_per_new_chapter_s": None if allowance is None else round(allowance, 1)}
+
+
+def suite(root: Path, pytest_args: list[str] | None = None, log=print) -> dict:
+    """Run the whole suite as `make test` does, timing every test; print where the time goes and
+    the projection to twelve chapters (budget: 30 minutes on 2 cores)."""
+    import json
+    import subprocess
+    import sys
+
+    log(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="dlcourse-suite-") as tmp:
+        out = Path(tmp) / "times.json"
+        env = {**os.environ, "DLCOURSE_SUITE_TIMES": str(out), "DLCOURSE_OFFLINE": "1"}
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.suite_timer", *(pytest_args or [])],
+                              cwd=root, env=env)
+        wall = time.perf_counter() - start
+        times = json.loads(out.read_text()) if out.exists() else {}
+    figures = summarize_suite(times, wall, paths.chapters(root))
+    figures["exit_code"] = proc.returncode
+    log(f"\nsuite: {wall / 60:.1f} min wall clock, {len(times)} tests, pytest exit code {proc.returncode}")
+    log("per part (test time):  " + ", ".join(f"{k} {v:.0f} s" for k, v in figures["parts_s"].items()))
+    log("per chapter:           " + ", ".join(f"{k} {v:.0f} s" for k, v in figures["chapters_s"].items()))
+    log(f"course-wide and start-up: {figures['fixed_s']:.0f} s; mean chapter {figures['mean_chapter_s']:.0f} s")
+    n = len(figures["chapters_s"])
+    verdict = "ok" if figures["projected_12_s"] <= SUITE_BUDGET_S else "OVER"
+    log(f"projection to {FULL_COURSE} chapters (the {FULL_COURSE - n} missing at the mean): "
+        f"{figures['projected_12_s'] / 60:.1f} min of the {SUITE_BUDGET_S // 60}-minute budget ({verdict})")
+    if figures["allowance_per_new_chapter_s"] is not None:
+        log(f"each new chapter may add up to {figures['allowance_per_new_chapter_s']:.0f} s of suite time")
+    return figures

@@ -1,8 +1,10 @@
 """`dlcourse`: the course's command line.
 
+    dlcourse new-chapter NN-name "Title"  write a chapter skeleton that releases and grades at once
     dlcourse release [CHAPTER ...]     regenerate notebooks/ and solutions/ from source/
     dlcourse bench [CHAPTER ...]       time executing each solution and autograding one submission
     dlcourse bench --class-size 40 01  speedup of parallel autograding over serial nbgrader
+    dlcourse bench --suite             time the test suite per part and chapter; projection to 12 chapters
     dlcourse autograde CHAPTER         autograde every submission in parallel (--workers, --student)
     dlcourse report CHAPTER            an HTML class report: score histogram, pass rates, frequent mistakes
     dlcourse data status               where each dataset would be loaded from
@@ -25,9 +27,29 @@ def _release(args) -> int:
     return 0
 
 
+def _new_chapter(args) -> int:
+    from helpers.course import scaffold
+    root = paths.course_root()
+    try:
+        written = scaffold.new_chapter(root, args.chapter, args.title)
+    except (ValueError, FileExistsError) as exc:
+        print(f"dlcourse: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"next: fill in the lesson and exercises, then `make release` and `make test` "
+          f"(or `make test ARGS='-k {args.chapter}'`)")
+    return 0
+
+
 def _bench(args) -> int:
     from helpers.course import bench
     root = paths.course_root()
+    if args.suite:
+        rows = bench.suite(root)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        return rows["exit_code"]
     if args.class_size:
         print(f"machine: {bench.machine()}")
         rows = [bench.class_speedup(root, chapter, args.class_size, args.workers)
@@ -93,12 +115,19 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("release", help="regenerate notebooks/ and solutions/ from source/")
     r.add_argument("chapters", nargs="*", help="chapter ids or numbers (default: all)")
     r.set_defaults(func=_release)
+    n = sub.add_parser("new-chapter", help="write a chapter skeleton (notebook, modules, a wrong answer)")
+    n.add_argument("chapter", help="the chapter id: two digits, a dash, lowercase words, e.g. 07-cnn")
+    n.add_argument("title", help='the chapter title, e.g. "Convolutional networks"')
+    n.set_defaults(func=_new_chapter)
     b = sub.add_parser("bench", help="time executing each solution and autograding one submission")
     b.add_argument("chapters", nargs="*")
     b.add_argument("--json", help="also write the figures to this file")
     b.add_argument("--class-size", type=int, default=0,
                    help="instead: time serial nbgrader against `dlcourse autograde` on a synthetic class this big")
     b.add_argument("--workers", type=int, default=None, help="with --class-size: parallel workers")
+    b.add_argument("--suite", action="store_true",
+                   help="instead: run the whole test suite, print its time per part and per chapter and the "
+                        "projection to twelve chapters")
     b.set_defaults(func=_bench)
     a = sub.add_parser("autograde", help="autograde every submission of a chapter in parallel, with progress")
     a.add_argument("chapter", help="chapter id or number")

@@ -97,15 +97,15 @@ class GuardedExecute(Execute):
                          "_dlcourse_integrity.import_course_modules()", index)
         note, broken = "", False
         if self._snapshot_taken and cell.cell_type == "code" and utils.is_grade(cell):
-            note, broken = self._hidden("print(__import__('helpers.grading.integrity').integrity.report("
-                                        "__import__('helpers.grading.integrity').integrity.restore()), end='')", index)
+            note, broken = self._hidden("print(__import__('helpers.grading.integrity').grading.integrity.report("
+                                        "__import__('helpers.grading.integrity').grading.integrity.restore()), end='')", index)
         cell, resources = super().preprocess_cell(cell, resources, index)
         if broken:
             cell.outputs = [error_output(*TAMPERED)]
         elif note:
             cell.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout", text=note))
         if not self._snapshot_taken and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.setup_cell:
-            self._hidden("__import__('helpers.grading.integrity').integrity.snapshot()", index)
+            self._hidden("__import__('helpers.grading.integrity').grading.integrity.snapshot()", index)
             self._snapshot_taken = True
         return cell, resources
 

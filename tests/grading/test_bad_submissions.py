@@ -1,4 +1,5 @@
-"""A class of bad submissions, graded in one `dlcourse autograde` run (two workers) of chapter 01.
+"""A class of bad submissions, graded in one `dlcourse autograde` run (two workers) of the fixture
+chapter (chapter 01's exercises without its lesson, tests/grading/fixture.py).
 
 Each student below breaks something: an endless loop, a dying kernel, a memory bomb, deleted,
 duplicated or reordered cells, edited tests or grading metadata, tampering with the checks, calls
@@ -16,27 +17,28 @@ import nbformat
 import pytest
 
 from helpers.course import grading, parallel, paths
-from tests.conftest import ROOT
+from tests.grading.fixture import CHAPTER
 
 pytestmark = pytest.mark.slow
 
-CHAPTER = "01-foundations"
 TIMEOUT_S = 8           # the course's limit is 120 s per cell; the test shortens it
 MEMORY_GB = 3           # the course caps a grading kernel at 6 GiB; filling 3 fits in TIMEOUT_S
 WRONG_SOFTMAX = "def stable_softmax(z, dim=-1):\n    return z\n"
 TAMPERED = "Grading note: code in this notebook had replaced"
 
 
-def solution():
-    return nbformat.read(paths.notebook(ROOT, "solutions", CHAPTER), as_version=4)
-
-
 def index_of(nb, grade_id):
     return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+# Each builder takes the worked solution and returns the submission (a notebook, or a file's text).
+
+def solution(sol):
+    return sol
+
+
 def answer(grade_id, code):
-    return lambda: grading.replace_cell(solution(), grade_id, code)
+    return lambda sol: grading.replace_cell(sol, grade_id, code)
 
 
 def tamper(code):
@@ -45,8 +47,8 @@ def tamper(code):
 
 
 def edit(change):
-    def build():
-        nb = solution()
+    def build(sol):
+        nb = copy.deepcopy(sol)
         change(nb)
         return nb
     return build
@@ -84,7 +86,11 @@ def set_points(grade_id, points):
 
 
 def raw(text):
-    return lambda: text
+    return lambda sol: text
+
+
+def append_to_answer(grade_id, code):
+    return lambda sol: grading.replace_cell(sol, grade_id, sol.cells[index_of(sol, grade_id)].source + code)
 
 
 ALL = "all"
@@ -119,7 +125,7 @@ CLASS = {
     "fake-check-module": (tamper("import sys, types\nfake = types.ModuleType('fake')\n"
                                  "fake.check_softmax = lambda *a, **k: None\n"
                                  "sys.modules['helpers.chapters.foundations.checks'] = fake\n"
-                                 "import helpers.exercises\nhelpers.chapters.foundations.checks = fake"), {"test-softmax"}, TAMPERED),
+                                 "import helpers.chapters.foundations\nhelpers.chapters.foundations.checks = fake"), {"test-softmax"}, TAMPERED),
     "redefined-errors": (tamper("import builtins, helpers.grading.checks\nclass Quiet(Exception):\n    pass\n"
                                 "builtins.AssertionError = Quiet\nhelpers.grading.checks.CheckFailure = Quiet"), {"test-softmax"}, TAMPERED),
     "swallowed-errors": (tamper("get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"),
@@ -127,18 +133,17 @@ CLASS = {
     "try-around-every-cell": (tamper("def wrap(lines):\n    return ['try:\\n'] + ['    ' + l for l in lines] + "
                                      "['\\nexcept BaseException:\\n    pass\\n']\n"
                                      "get_ipython().input_transformers_cleanup.append(wrap)"), {"test-softmax"}, TAMPERED),
-    "calls-reference": (answer("ex-softmax", "from helpers.reference import softmax\n\n"
+    "calls-reference": (answer("ex-softmax", "from helpers.kernels import softmax\n\n"
                                "def stable_softmax(z, dim=-1):\n    return softmax(z, dim)"),
-                        {"test-softmax"}, "helpers.reference.softmax"),
+                        {"test-softmax"}, "helpers.chapters.foundations.answers.softmax"),
     "hard-coded": (answer("ex-softmax", "def stable_softmax(z, dim=-1):\n"   # the visible test's answer
                           "    row = torch.tensor([1.0, 2.0, 3.0]).exp()\n    return (row / row.sum()).repeat(2, 1)"),
                    {"test-softmax"}, "stable_softmax"),
-    "gigantic-output": (answer("ex-softmax", solution().cells[index_of(solution(), "ex-softmax")].source
-                               + "\nprint('x' * 10**7)"), set(), "output truncated"),
+    "gigantic-output": (append_to_answer("ex-softmax", "\nprint('x' * 10**7)"), set(), "output truncated"),
     "malformed-json": (raw('{"cells": [{"cell_type": "code", '), ALL, "not a readable Jupyter notebook"),
     "empty-file": (raw(""), ALL, "is an empty file"),
     "not-a-notebook": (raw("def stable_softmax(z):\n    return z\n"), ALL, "not a readable Jupyter notebook"),
-    "old-nbformat": (lambda: nbformat.writes(nbformat.convert(solution(), 3), version=3), set(),
+    "old-nbformat": (lambda sol: nbformat.writes(nbformat.convert(sol, 3), version=3), set(),
                      "old nbformat 3 format"),
     "wrong-file-name": (solution, set(), "was named my-work.ipynb"),
 }
@@ -152,18 +157,19 @@ def hand_in(course, student, built):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, fixture_root):
     """One run over the whole bad class, after an earlier student was graded on their own."""
-    course = grading.course_copy(ROOT, tmp_path_factory.mktemp("bad-class"), [CHAPTER])
+    course = grading.course_copy(fixture_root, tmp_path_factory.mktemp("bad-class"), [CHAPTER])
     config = course / "nbgrader_config.py"
     config.write_text(config.read_text() + f"\nc.Execute.timeout = {TIMEOUT_S}\n"
                       f"c.GuardedExecute.memory_limit_gb = {MEMORY_GB}\n")
     grading.generate(course, CHAPTER)
-    grading.submit(course, CHAPTER, "graded-earlier", paths.notebook(ROOT, "solutions", CHAPTER))
+    grading.submit(course, CHAPTER, "graded-earlier", paths.notebook(fixture_root, "solutions", CHAPTER))
     parallel.autograde_class(course, CHAPTER, workers=1, progress=False)
     earlier = grading.scores(course, CHAPTER)["graded-earlier"]
+    sol = nbformat.read(paths.notebook(fixture_root, "solutions", CHAPTER), as_version=4)
     for student, (build, _, _) in CLASS.items():
-        hand_in(course, student, build())
+        hand_in(course, student, build(sol))
     outcomes = parallel.autograde_class(course, CHAPTER, workers=2, students=sorted(CLASS), progress=False)
     return course, {o.student: o for o in outcomes}, earlier
 
@@ -180,12 +186,12 @@ def shown_text(course, student) -> str:
 
 
 @pytest.mark.parametrize("student", sorted(CLASS))
-def test_bad_submission_gets_its_score_and_message(graded, student):
+def test_bad_submission_gets_its_score_and_message(graded, fixture_root, student):
     course, outcomes, _ = graded
     _, lost, message = CLASS[student]
     assert outcomes[student].error is None, outcomes[student].error
     cells = grading.scores(course, CHAPTER)[student]
-    points = grading.graded_cells(nbformat.read(paths.notebook(ROOT, "source", CHAPTER), as_version=4))
+    points = grading.graded_cells(nbformat.read(paths.notebook(fixture_root, "source", CHAPTER), as_version=4))
     expected = {name: 0.0 if lost == ALL or name in lost else p for name, p in points.items()}
     assert {name: c.score for name, c in cells.items()} == expected
     assert {name: c.max_score for name, c in cells.items()} == points

@@ -1,6 +1,7 @@
 """The nbgrader exchange, end to end, with two students.
 
-The instructor releases chapter 01 into a local exchange; alice and bob, each with their own home
+The instructor releases the fixture chapter (chapter 01's exercises, tests/grading/fixture.py) into
+a local exchange; alice and bob, each with their own home
 (a 0700 folder owned by their own uid), fetch it; alice submits the worked solution and bob the
 untouched release. The instructor collects, autogrades, generates and releases feedback, and each
 student fetches their own. Then bob, as his own unprivileged uid, tries to reach alice's work: he
@@ -23,14 +24,13 @@ import nbformat
 import pytest
 
 from helpers.course import grading, nbgrader_cli, paths
-from tests.conftest import ROOT
+from tests.grading.fixture import CHAPTER
 from tests.grading.leaks import visible_text
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                                  reason="needs root to check access as the students' own uids")]
 
-CHAPTER = "01-foundations"
 STUDENTS = {"alice": 64101, "bob": 64102}   # uids with no passwd entry: nobody's real account
 
 
@@ -41,12 +41,12 @@ def student(exchange: Path, home: Path, *args: str):
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory):
+def round_trip(tmp_path_factory, fixture_root):
     """Drive the whole exchange; returns (course, exchange, homes)."""
     base = Path(tempfile.mkdtemp(prefix="dlcourse-exchange-"))   # outside pytest's 0700 tmp folder
     os.chmod(base, 0o755)
     exchange = base / "exchange"
-    course = grading.course_copy(ROOT, tmp_path_factory.mktemp("course"), [CHAPTER])
+    course = grading.course_copy(fixture_root, tmp_path_factory.mktemp("course"), [CHAPTER])
     homes = {}
     for name, uid in STUDENTS.items():
         homes[name] = base / name
@@ -58,7 +58,7 @@ def round_trip(tmp_path_factory):
         for name in STUDENTS:
             student(exchange, homes[name], "fetch_assignment", CHAPTER, f"--student={name}")
         fetched = paths.notebook(homes["alice"], ".", CHAPTER).resolve()
-        solution = nbformat.read(paths.notebook(ROOT, "solutions", CHAPTER), as_version=4)
+        solution = nbformat.read(paths.notebook(fixture_root, "solutions", CHAPTER), as_version=4)
         nbformat.write(solution, fetched)                 # alice's work: the worked solution
         for name in STUDENTS:
             student(exchange, homes[name], "submit", CHAPTER, f"--student={name}")
