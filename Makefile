@@ -9,14 +9,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test test-fast release bench bench-suite env clean-env
+.PHONY: lab test test-fast release bench bench-suite env sandbox-tool clean-env
 
-lab: $(STAMP)  ## open the course in JupyterLab
+lab: $(STAMP) sandbox-tool  ## open the course in JupyterLab
 	@mkdir -p .exchange
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) $(ROOT_FLAG) \
 		--LabApp.default_url=/lab/tree/notebooks/01-foundations/01-foundations.ipynb $(ARGS)
 
-test: $(STAMP)  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
+test: $(STAMP) sandbox-tool  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)  ## the tests that start no notebook or nbgrader (seconds)
@@ -37,6 +37,17 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# bubblewrap runs grading kernels in a sandbox (helpers/course/sandbox.py). Installed here where
+# that is possible (root on Debian or Ubuntu); elsewhere a one-line note says how.
+sandbox-tool:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing bubblewrap (the grading sandbox)"; \
+	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; } || \
+	    echo "note: could not install bubblewrap; autograding needs it (apt-get install bubblewrap)"; \
+	  else echo "note: autograding needs bubblewrap: sudo apt-get install bubblewrap (Debian, Ubuntu), sudo dnf install bubblewrap (Fedora)"; fi; }
 
 clean-env:
 	rm -rf $(VENV)

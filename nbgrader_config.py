@@ -35,11 +35,20 @@ c.GenerateSolution.preprocessors = [
     "nbgrader.preprocessors.ClearMarkScheme",
 ]
 
+# Every kernel that runs a student's code for grading (autograde, and Validate where bubblewrap is
+# installed) starts in a bubblewrap sandbox (helpers/course/sandbox.py): it sees its own notebook
+# folder, the Python environment, helpers and data/ read-only, nothing else of the course, and no
+# network; its processes and writable space are capped.
+c.Execute.kernel_manager_class = "helpers.course.sandbox.SandboxedKernelManager"
+c.SandboxedKernelManager.max_processes = 128
+c.SandboxedKernelManager.tmp_mb = 256
+
 # Grading: a cell may run at most this long; a kernel that dies is restarted and the rest
 # of the notebook still runs, so every later test cell is graded (and fails) on its own.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
+c.Execute.iopub_timeout = 20          # a loaded machine may be slow to send a cell's last output
 
 # Keep huge outputs out of the gradebook and the feedback.
 c.LimitOutput.max_lines = 500

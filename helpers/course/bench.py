@@ -77,10 +77,37 @@ def class_speedup(root: Path, chapter: str, size: int, workers: int | None = Non
     if totals["serial"] != totals["parallel"]:
         raise RuntimeError(f"scores differ: serial {totals['serial']}, parallel {totals['parallel']}")
     speedup = times["serial"] / times["parallel"]
-    log(f"speedup   {speedup:7.2f}x with {workers or os.cpu_count()} workers on {os.cpu_count()} CPUs; "
+    n_workers = workers or os.cpu_count() or 1
+    log(f"speedup   {speedup:7.2f}x with {n_workers} workers on {os.cpu_count()} CPUs; "
         f"same total score ({totals['serial']:g})")
+    floor = submission_floor(root, chapter)
+    class_floor = size * floor / n_workers
+    log(f"floor     {floor:7.1f} s per submission (a sandboxed kernel's start, imports and the chapter's "
+        f"grading-mode run of the solution), {class_floor:.1f} s for the class on {n_workers} workers: "
+        f"parallel grading takes {times['parallel'] / class_floor:.2f}x the floor")
     return {"chapter": chapter, "submissions": size, "serial_s": round(times["serial"], 1),
-            "parallel_s": round(times["parallel"], 1), "speedup": round(speedup, 2)}
+            "parallel_s": round(times["parallel"], 1), "speedup": round(speedup, 2),
+            "floor_per_submission_s": round(floor, 2), "class_floor_s": round(class_floor, 1)}
+
+
+def submission_floor(root: Path, chapter: str) -> float:
+    """Seconds to start a sandboxed kernel, import what the chapter imports and run its solution as
+    nbgrader runs it (grading mode): what grading one submission cannot go below."""
+    from helpers.course.sandbox import SandboxedKernelManager
+    with tempfile.TemporaryDirectory(prefix="dlcourse-floor-") as tmp:
+        nb = nbformat.read(paths.notebook(root, "solutions", chapter), as_version=4)
+        before = os.environ.get("NBGRADER_EXECUTION")
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        try:
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=SandboxedKernelManager,
+                           resources={"metadata": {"path": tmp}}).execute()
+            return time.perf_counter() - start
+        finally:
+            if before is None:
+                os.environ.pop("NBGRADER_EXECUTION", None)
+            else:
+                os.environ["NBGRADER_EXECUTION"] = before
 
 
 def machine() -> str:

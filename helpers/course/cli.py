@@ -149,11 +149,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from helpers.course.sandbox import SandboxUnavailable
     from helpers.data import DatasetError
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, KeyError) as exc:   # a clear one-line message, not a traceback
+    except (DatasetError, KeyError, SandboxUnavailable) as exc:   # a clear one-line message, not a traceback
         print(f"dlcourse: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
 

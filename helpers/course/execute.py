@@ -13,12 +13,17 @@ byte a cell prints. ``GuardedExecute`` (enabled in nbgrader_config.py) adds:
   functions and the interpreter's hooks, and before each test cell it puts back whatever the
   student's code replaced (helpers.grading.integrity), noting it in that test's output;
 * an output cap per cell (``max_output_chars``), applied while the kernel prints, so gigantic
-  output never reaches the gradebook, the autograded notebook or the feedback.
+  output never reaches the gradebook, the autograded notebook or the feedback;
+* stray processes: after every cell, whatever processes the cell started and left running are
+  killed, so a fork bomb cannot starve the cells after it.
+
+The kernel itself runs in a bubblewrap sandbox (helpers.course.sandbox, the kernel manager that
+nbgrader_config.py selects).
 """
 from __future__ import annotations
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
@@ -27,6 +32,8 @@ from traitlets import Float, Integer, Unicode
 KERNEL_DIED = ("KernelDied", "the Python kernel died while running this cell (os._exit, a crash in compiled code, "
                "or too much memory), so it has no result. The rest of the notebook was run again in a fresh "
                "kernel without this cell.")
+IOPUB_LOST = ("CellTimeoutError", "this cell's output did not arrive in time (the cell swamped the machine, "
+              "for example with processes), so it counts as failed.")
 GAVE_UP = ("KernelDied", "not run: the kernel died too many times earlier in this notebook.")
 TAMPERED = ("GradingEnvironmentError", "the grading environment could not be checked before this test "
             "(code in the notebook broke helpers.grading.integrity), so this test cannot be trusted and scores 0.")
@@ -73,6 +80,18 @@ class GuardedExecute(Execute):
             nb.cells[index].execution_count = None
         return nb, resources
 
+    def create_kernel_manager(self):
+        """A kernel started ahead by this worker's pool (helpers.course.kernel_pool), if there is one."""
+        from helpers.course import kernel_pool
+        pool = kernel_pool.current()
+        folder = self.resources.get("metadata", {}).get("path") if self.resources else None
+        if pool is not None and folder:
+            km = pool.take(folder)
+            if km is not None:
+                self.km = km
+                return km
+        return super().create_kernel_manager()
+
     def _forget_kernel(self) -> None:
         """Drop the dead kernel and its client, so that the next run starts a fresh kernel."""
         try:
@@ -92,6 +111,9 @@ class GuardedExecute(Execute):
         self._current = index
         if index == 0:
             self._snapshot_taken = False
+            if getattr(self.km, "inbox", None):        # a kernel started ahead: the student's files now
+                self._hidden("__import__('helpers.course.sandbox_entry').course.sandbox_entry"
+                             ".copy_submission('/run/submission')", index)
             self._hidden("import helpers.grading.integrity as _dlcourse_integrity\n"
                          f"_dlcourse_integrity.limit_memory({self.memory_limit_gb!r})\n"
                          "_dlcourse_integrity.import_course_modules()", index)
@@ -100,6 +122,9 @@ class GuardedExecute(Execute):
             note, broken = self._hidden("print(__import__('helpers.grading.integrity').grading.integrity.report("
                                         "__import__('helpers.grading.integrity').grading.integrity.restore()), end='')", index)
         cell, resources = super().preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code" and cell.source.strip():
+            # what this cell started and left running (a fork bomb's copies) dies before the next
+            self._hidden("__import__('helpers.grading.integrity').grading.integrity.reap_strays()", index)
         if broken:
             cell.outputs = [error_output(*TAMPERED)]
         elif note:
@@ -122,7 +147,15 @@ class GuardedExecute(Execute):
 
     def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         self._output_chars = 0
-        return super().execute_cell(cell, cell_index, execution_count=execution_count, store_history=store_history)
+        try:
+            return super().execute_cell(cell, cell_index, execution_count=execution_count, store_history=store_history)
+        except CellTimeoutError as exc:
+            if "IOPub" not in str(exc):
+                raise
+            # The reply came but not the cell's outputs (a machine swamped by the cell's own processes):
+            # the cell counts as failed, never as passed for want of an error message.
+            cell.outputs.append(error_output(*IOPUB_LOST))
+            return cell
 
     def output(self, outs, msg, display_id, cell_index):
         if msg["msg_type"] in ("stream", "display_data", "execute_result", "update_display_data"):

@@ -1,18 +1,24 @@
 """Autograde a whole class across worker processes, with a progress bar, into one gradebook.
 
 SQLite takes one writer at a time, so workers never share a gradebook. Each worker is a private
-copy of the course (its config, the chapter's source and a copy of the gradebook) in which
-`nbgrader autograde CHAPTER --student S` runs for one student at a time. When a student is done,
-their rows (submission, per-cell grades and comments) are copied into the course's gradebook by
-this process, under a lock, and their autograded folder is copied back: the course ends with the
-rows and files that serial `nbgrader autograde` writes. A student whose grading fails is reported
-and the others go on; nothing already in the gradebook is touched for them.
+copy of the course (its config, the chapter's source and a copy of the gradebook) served by one
+long-lived process (helpers.course.worker) that grades student after student there, as
+`nbgrader autograde CHAPTER --student S` would, with nbgrader in-process and the next student's
+kernel started ahead. When a student is done, their rows (submission, per-cell grades and
+comments) are copied into the course's gradebook by this process, under a lock, and their
+autograded folder is copied back: the course ends with the rows and files that serial
+`nbgrader autograde` writes. A student whose grading fails is reported and the others go on;
+nothing already in the gradebook is touched for them.
 """
 from __future__ import annotations
 
+import json
 import os
 import queue
+import select
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from helpers.course import intake, nbgrader_cli, paths
+from helpers.course import intake, paths, sandbox
 
 
 @dataclass(frozen=True)
@@ -94,23 +100,73 @@ def _threads_per_kernel(workers: int) -> str:
     return str(max(1, (os.cpu_count() or 1) // workers))
 
 
-def grade_student(course: Path, worker: Path, chapter: str, student: str, lock: threading.Lock,
-                  threads: str, timeout: float | None = None) -> Outcome:
+class Worker:
+    """A long-lived grading process (helpers.course.worker) serving one private course copy."""
+
+    def __init__(self, folder: Path, threads: str):
+        self.folder, self.threads = folder, threads
+        self.proc: subprocess.Popen | None = None
+
+    def _spawn(self) -> None:
+        scripts = str(Path(sys.executable).parent)        # nbgrader runs `alembic` from PATH
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": self.threads,
+               "MKL_NUM_THREADS": self.threads, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+        with open(self.folder / "worker.log", "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "helpers.course.worker", str(self.folder)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                                         cwd=self.folder, env=env)
+
+    def grade(self, chapter: str, student: str, timeout: float | None = None) -> str | None:
+        """Autograde ``student`` in this worker's course copy; None, or what went wrong."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._spawn()
+        try:
+            self.proc.stdin.write(json.dumps({"chapter": chapter, "student": student}) + "\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            line = self.proc.stdout.readline() if ready else ""
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            self.close(kill=True)
+            return "the grading worker stopped (timed out or crashed) while grading this student"
+        reply = json.loads(line)
+        return None if reply["success"] else f"nbgrader autograde failed: {reply['error']}"
+
+    def close(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        try:
+            if not kill:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            kill = True
+        if kill or self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def grade_student(course: Path, worker: Worker, chapter: str, student: str, lock: threading.Lock,
+                  timeout: float | None = None) -> Outcome:
     """Autograde one student in ``worker`` and merge the result into ``course``."""
     start = time.perf_counter()
-    if (worker / "submitted").exists():
-        shutil.rmtree(worker / "submitted")
-    _replace_tree(course / "submitted" / student / chapter, worker / "submitted" / student / chapter)
-    notes = tuple(intake.prepare(worker / "submitted" / student / chapter, f"{chapter}.ipynb",
+    folder = worker.folder
+    if (folder / "submitted").exists():
+        shutil.rmtree(folder / "submitted")
+    _replace_tree(course / "submitted" / student / chapter, folder / "submitted" / student / chapter)
+    notes = tuple(intake.prepare(folder / "submitted" / student / chapter, f"{chapter}.ipynb",
                                  paths.notebook(course, "notebooks", chapter)))
-    proc = nbgrader_cli.run(worker, "autograde", chapter, f"--student={student}", "--force", check=False,
-                            timeout=timeout, env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
-    graded = worker / "autograded" / student / chapter
-    if proc.returncode != 0 or not graded.is_dir():
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
-        return Outcome(student, time.perf_counter() - start, f"nbgrader autograde failed ({proc.returncode}): {tail}", notes)
+    error = worker.grade(chapter, student, timeout)
+    graded = folder / "autograded" / student / chapter
+    if error is None and not graded.is_dir():
+        error = "nbgrader autograde wrote no autograded notebook"
+    if error is not None:
+        tail = "\n".join(error.strip().splitlines()[-5:])
+        return Outcome(student, time.perf_counter() - start, tail, notes)
     with lock:
-        copy_grades(db_url(worker), db_url(course), chapter, student)
+        copy_grades(db_url(folder), db_url(course), chapter, student)
         _replace_tree(graded, course / "autograded" / student / chapter)
     return Outcome(student, time.perf_counter() - start, notes=notes)
 
@@ -123,6 +179,7 @@ def autograde_class(course: Path, chapter: str, workers: int | None = None, stud
     if not (course / "gradebook.db").is_file():
         raise FileNotFoundError(f"{course / 'gradebook.db'} does not exist: run `dlcourse release` "
                                 "(or nbgrader generate_assignment) first")
+    sandbox.ensure_available(course)
     everyone = submitted_students(course, chapter)
     wanted = everyone if students is None else list(students)
     unknown = sorted(set(wanted) - set(everyone))
@@ -131,15 +188,17 @@ def autograde_class(course: Path, chapter: str, workers: int | None = None, stud
     workers = max(1, min(workers or os.cpu_count() or 1, len(wanted) or 1))
     scratch = course / ".autograde-workers"
     shutil.rmtree(scratch, ignore_errors=True)
-    pool: queue.Queue[Path] = queue.Queue()
-    for k in range(workers):
-        pool.put(make_worker(course, chapter, scratch / f"worker-{k}"))
-    lock, threads, outcomes = threading.Lock(), _threads_per_kernel(workers), []
+    pool: queue.Queue[Worker] = queue.Queue()
+    threads = _threads_per_kernel(workers)
+    everyone_workers = [Worker(make_worker(course, chapter, scratch / f"worker-{k}"), threads) for k in range(workers)]
+    for worker in everyone_workers:
+        pool.put(worker)
+    lock, outcomes = threading.Lock(), []
 
     def task(student: str) -> Outcome:
         worker = pool.get()
         try:
-            return grade_student(course, worker, chapter, student, lock, threads, timeout)
+            return grade_student(course, worker, chapter, student, lock, timeout)
         finally:
             pool.put(worker)
 
@@ -152,5 +211,7 @@ def autograde_class(course: Path, chapter: str, workers: int | None = None, stud
                 bar.set_postfix(failed=sum(o.error is not None for o in outcomes))
     finally:
         bar.close()
+        for worker in everyone_workers:
+            worker.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return sorted(outcomes, key=lambda o: o.student)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import os
 import pkgutil
 import sys
 import types
@@ -49,6 +50,71 @@ def import_course_modules() -> None:
     for info in pkgutil.walk_packages(helpers.__path__, prefix="helpers."):
         if not info.name.startswith("helpers.course"):
             importlib.import_module(info.name)
+
+
+def _parents() -> dict[int, int]:
+    """{pid: parent pid} of every live (not zombie) process this one can see."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            except (OSError, ValueError):
+                continue
+            if state != "Z":
+                parents[int(entry)] = int(ppid)
+    return parents
+
+
+def _reap_zombies() -> None:
+    """Collect the exit status of this process's dead children (they count as processes until then)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _strays(me: int) -> list[int]:
+    parents = _parents()
+    if os.environ.get("DLCOURSE_SANDBOX") == "1":         # its own PID namespace: all but init and me
+        return [pid for pid in parents if pid not in (1, me)]
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], list(children.get(me, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def reap_strays(rounds: int = 50) -> int:
+    """Kill every process this kernel started that still runs (a fork bomb's copies, a forgotten
+    server); returns how many. In the grading sandbox, which has its own PID namespace, that is
+    every process but its init and this one; elsewhere this process's descendants. Repeated until
+    none is left, since a fork bomb's copies fork while they are being killed."""
+    import signal
+    if not os.path.isdir("/proc"):
+        return 0
+    me, killed = os.getpid(), 0
+    for _ in range(rounds):
+        strays = _strays(me)
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        _reap_zombies()
+    _reap_zombies()
+    return killed
 
 
 def limit_memory(gigabytes: float) -> None:
@@ -162,10 +228,24 @@ def _restore_shell(saved: dict) -> list[str]:
             getattr(shell, attr)[:] = saved[attr]
             fixed.append(f"the IPython shell's {attr}")
     for event, callbacks in shell.events.callbacks.items():
-        if callbacks != saved["events"].get(event, []):
-            callbacks[:] = saved["events"].get(event, [])
-            fixed.append(f"the IPython shell's {event} callbacks")
+        before = saved["events"].get(event, [])
+        if callbacks != before:
+            changed = [cb for cb in callbacks if cb not in before] + [cb for cb in before if cb not in callbacks]
+            callbacks[:] = before
+            if not all(_benign_callback(cb) for cb in changed):
+                fixed.append(f"the IPython shell's {event} callbacks")
     return fixed
+
+
+# Libraries whose event callbacks honest notebooks install (`%matplotlib inline` registers
+# flush_figures, `%load_ext autoreload` its reloader): still removed before each test, not reported.
+_BENIGN_CALLBACK_MODULES = ("matplotlib_inline.", "IPython.extensions.", "ipykernel.", "IPython.core.")
+
+
+def _benign_callback(callback) -> bool:
+    target = getattr(callback, "__func__", callback)
+    module = getattr(target, "__module__", None) or ""
+    return module.startswith(_BENIGN_CALLBACK_MODULES)
 
 
 def restore() -> list[str]:

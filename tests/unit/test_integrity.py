@@ -36,3 +36,21 @@ def test_tampering_is_put_back_and_named(shell, code, name):
     assert restored(shell, "pass") == []                       # really back
     import helpers.grading.integrity as I
     assert I.report(fixed).startswith("Grading note: code in this notebook had replaced")
+
+
+@pytest.mark.parametrize("code", [
+    "%load_ext autoreload\n%autoreload 2",
+    "from matplotlib_inline.backend_inline import flush_figures\nget_ipython().events.register('post_execute', flush_figures)",
+])
+def test_callbacks_honest_notebooks_install_are_removed_without_a_note(shell, code):
+    """`%load_ext autoreload` and the inline backend register event callbacks; a test must not run
+    with them, but an honest submission must not read that it tampered with the grader."""
+    callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
+    assert restored(shell, code) == []
+    assert {k: list(v) for k, v in shell.events.callbacks.items()} == callbacks
+
+
+def test_a_callback_of_the_students_own_is_removed_and_named(shell):
+    fixed = restored(shell, "def sneaky(*a):\n    pass\nget_ipython().events.register('pre_run_cell', sneaky)")
+    assert fixed == ["the IPython shell's pre_run_cell callbacks"]
+    assert all(cb.__name__ != "sneaky" for cb in shell.events.callbacks["pre_run_cell"])
