@@ -109,10 +109,10 @@ class _Root:
 
 
 def command(kernel_cmd: list[str], *, cwd: str, private: str, uid: int | None, nproc: int,
-            tmp_mb: int, env: dict[str, str]) -> list[str]:
+            tmp_mb: int, env: dict[str, str], submission: str | None = None) -> list[str]:
     """The command line that runs ``kernel_cmd`` in the sandbox. ``private`` is the folder of the
     kernel's connection file and sockets (read-write inside); ``cwd`` becomes a capped tmpfs filled
-    with a copy of the real folder's files by helpers.course.sandbox_entry. With ``uid`` (the grader
+    with a copy of the files of ``submission`` (default: ``cwd`` itself) by helpers.course.sandbox_entry. With ``uid`` (the grader
     is root), the kernel runs as that uid; the process limit ``nproc`` then counts its processes only."""
     package, data = course_dirs()
     root = _Root()
@@ -129,7 +129,7 @@ def command(kernel_cmd: list[str], *, cwd: str, private: str, uid: int | None, n
     if data.is_dir():
         root.bind(str(data))
     root.bind(private, option="--bind")
-    root.bind(cwd, "/run/submission")
+    root.bind(submission or cwd, "/run/submission")
     root.tmpfs(cwd, tmp_mb)
     home = "/tmp/home"
     inner_env = {k: v for k, v in env.items() if k in _ENV_KEPT}
@@ -220,10 +220,21 @@ class SandboxedKernelManager(AsyncKernelManager):
             for root, dirs, files in os.walk(self._private):
                 for name in [root, *(os.path.join(root, f) for f in dirs + files)]:
                     os.chown(name, uid, uid)
-        cwd = self._launch_args.get("cwd") or os.getcwd()
+        cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
         env = self._launch_args.get("env") or os.environ
-        return command(cmd, cwd=os.path.realpath(cwd), private=self._private, uid=uid,
-                       nproc=self.max_processes, tmp_mb=self.tmp_mb, env=dict(env))
+        return command(cmd, cwd=cwd, private=self._private, uid=uid, nproc=self.max_processes,
+                       tmp_mb=self.tmp_mb, env=dict(env), submission=self._readable_copy(cwd, uid))
+
+    def _readable_copy(self, folder: str, uid: int | None) -> str:
+        """``folder`` itself when the kernel's uid can read it, else a copy in the private folder."""
+        if uid is None or os.stat(folder).st_mode & 0o005 == 0o005:
+            return folder
+        copy = os.path.join(self._private, "submission")
+        shutil.copytree(folder, copy, symlinks=True)
+        for root, dirs, files in os.walk(copy):
+            for name in [root, *(os.path.join(root, f) for f in dirs + files)]:
+                os.lchown(name, uid, uid)
+        return copy
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)

@@ -133,6 +133,9 @@ CLASS = {
     "try-around-every-cell": (tamper("def wrap(lines):\n    return ['try:\\n'] + ['    ' + l for l in lines] + "
                                      "['\\nexcept BaseException:\\n    pass\\n']\n"
                                      "get_ipython().input_transformers_cleanup.append(wrap)"), {"test-softmax"}, TAMPERED),
+    "honest-with-magics": (answer("ex-softmax", "%matplotlib inline\n%load_ext autoreload\n%autoreload 2\n"
+                                  "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n" + WRONG_SOFTMAX),
+                           {"test-softmax"}, "stable_softmax"),
     "calls-reference": (answer("ex-softmax", "from helpers.kernels import softmax\n\n"
                                "def stable_softmax(z, dim=-1):\n    return softmax(z, dim)"),
                         {"test-softmax"}, "helpers.chapters.foundations.answers.softmax"),
@@ -216,3 +219,16 @@ def test_originals_are_kept_and_earlier_grades_untouched(graded):
     assert grading.scores(course, CHAPTER)["graded-earlier"] == earlier
     assert (course / "submitted" / "empty-file" / CHAPTER / f"{CHAPTER}.ipynb").read_text() == ""
     assert (course / "submitted" / "wrong-file-name" / CHAPTER / "my-work.ipynb").is_file()
+
+
+HONEST = ("solution", "honest-with-magics", "endless-loop", "sleeps-past-timeout", "kernel-exit", "kernel-segfault",
+          "memory-bomb", "hard-coded", "gigantic-output", "old-nbformat", "wrong-file-name")
+
+
+@pytest.mark.parametrize("student", HONEST)
+def test_honest_submissions_get_no_tampering_note(graded, student):
+    """A note that the notebook tampered with the grader is for tampering only: not for magics such
+    as %matplotlib inline or %load_ext autoreload, a crash, a timeout or a wrong answer."""
+    course, _, _ = graded
+    assert TAMPERED not in shown_text(course, student)
+
