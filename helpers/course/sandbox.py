@@ -217,9 +217,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             if self._uid_lock is not None:
                 os.close(self._uid_lock)
             uid, self._uid_lock = claim_uid(os.path.join(tempfile.gettempdir(), "dlcourse-sandbox-uids"))
-            for root, dirs, files in os.walk(self._private):
-                for name in [root, *(os.path.join(root, f) for f in dirs + files)]:
-                    os.chown(name, uid, uid)
+            _chown_tree(self._private, uid)
         cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
         env = self._launch_args.get("env") or os.environ
         return command(cmd, cwd=cwd, private=self._private, uid=uid, nproc=self.max_processes,
@@ -231,9 +229,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             return folder
         copy = os.path.join(self._private, "submission")
         shutil.copytree(folder, copy, symlinks=True)
-        for root, dirs, files in os.walk(copy):
-            for name in [root, *(os.path.join(root, f) for f in dirs + files)]:
-                os.lchown(name, uid, uid)
+        _chown_tree(copy, uid)
         return copy
 
     def write_connection_file(self, **kwargs):
@@ -258,6 +254,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         if spec is not None and self.enabled and bwrap() is not None:
             spec.interrupt_mode = "message"              # signals would reach bwrap, not the kernel
         return spec
+
+
+def _chown_tree(folder: str, uid: int) -> None:
+    """Give ``folder`` and everything in it to ``uid`` (links themselves, not their targets)."""
+    for root, dirs, files in os.walk(folder):
+        for name in [root, *(os.path.join(root, f) for f in dirs + files)]:
+            os.lchown(name, uid, uid)
 
 
 def _copy_font_cache(dest: str) -> None:
