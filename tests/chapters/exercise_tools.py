@@ -1,4 +1,4 @@
-"""What the tests of the exercise checks (tests/test_exercises_*.py) share: the reference as a
+"""What the tests of the chapters' checks (tests/chapters/test_<name>.py) share: the reference as a
 student's correct answer, a blank answer, and assertions that a check fails with a given hint."""
 from __future__ import annotations
 

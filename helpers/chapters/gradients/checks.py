@@ -60,7 +60,7 @@ _CE_TARGET = torch.tensor([2, 0, 1, 3, 1, 0, 2, 3])
 
 def _log_softmax_rows(z: torch.Tensor) -> torch.Tensor:
     """log softmax of each row by the log-sum-exp trick, written out: softmax_ce runs inside the
-    student's call, where helpers.reference (and its log_softmax) is blocked. z: (N, K) -> (N, K)."""
+    student's call, where the library's softmax functions may be refused. z: (N, K) -> (N, K)."""
     shifted = z - z.amax(dim=1, keepdim=True)
     return shifted - shifted.exp().sum(dim=1, keepdim=True).log()
 
