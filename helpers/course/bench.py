@@ -8,6 +8,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from nbclient import NotebookClient
@@ -96,18 +97,11 @@ def submission_floor(root: Path, chapter: str) -> float:
     from helpers.course.sandbox import SandboxedKernelManager
     with tempfile.TemporaryDirectory(prefix="dlcourse-floor-") as tmp:
         nb = nbformat.read(paths.notebook(root, "solutions", chapter), as_version=4)
-        before = os.environ.get("NBGRADER_EXECUTION")
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
-        try:
+        with mock.patch.dict(os.environ, {"NBGRADER_EXECUTION": "autograde"}):
             start = time.perf_counter()
             NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=SandboxedKernelManager,
                            resources={"metadata": {"path": tmp}}).execute()
             return time.perf_counter() - start
-        finally:
-            if before is None:
-                os.environ.pop("NBGRADER_EXECUTION", None)
-            else:
-                os.environ["NBGRADER_EXECUTION"] = before
 
 
 def machine() -> str:

@@ -18,6 +18,8 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from helpers.course.sandbox_entry import copy_submission
+
 WARM_UP = ("import torch, numpy, matplotlib, matplotlib.pyplot\n"
            "import helpers.grading.integrity as _dlcourse_integrity\n"
            "_dlcourse_integrity.import_course_modules()\n"
@@ -75,12 +77,7 @@ class KernelPool:
             km = pending.result() if pending is not None else None
         except Exception:
             return None
-        for name in os.listdir(folder):
-            src = os.path.join(folder, name)
-            if os.path.isdir(src):
-                shutil.copytree(src, os.path.join(km.inbox, name), symlinks=True)
-            else:
-                shutil.copy2(src, km.inbox, follow_symlinks=False)
+        copy_submission(folder, km.inbox)
         return km
 
     def close(self) -> None:

@@ -8,8 +8,12 @@ make that optional import fail fast, as it does where the package is absent.
 import sys
 
 
-def main() -> None:
+def skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # jsonschema treats it as not installed
+
+
+def main() -> None:
+    skip_slow_optional_imports()
     from nbgrader.apps.nbgraderapp import main as nbgrader_main
     sys.argv[0] = "nbgrader"
     nbgrader_main()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from helpers.course import intake, paths, sandbox
+from helpers.course import intake, nbgrader_cli, paths, sandbox
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
 
     def _spawn(self) -> None:
-        scripts = str(Path(sys.executable).parent)        # nbgrader runs `alembic` from PATH
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": self.threads,
-               "MKL_NUM_THREADS": self.threads, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+        env = nbgrader_cli.environment({"OMP_NUM_THREADS": self.threads, "MKL_NUM_THREADS": self.threads})
         with open(self.folder / "worker.log", "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "helpers.course.worker", str(self.folder)],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,

@@ -180,6 +180,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._private: str | None = None
         self._uid_lock: int | None = None
+        self.inbox: str | None = None          # set by helpers.course.kernel_pool for a kernel started ahead
 
     @property
     def sandboxed(self) -> bool:
@@ -242,7 +243,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._private and not restart:
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
-            if getattr(self, "inbox", None):                # a kernel started ahead (kernel_pool)
+            if self.inbox:
                 shutil.rmtree(self.inbox, ignore_errors=True)
             if self._uid_lock is not None:
                 os.close(self._uid_lock)

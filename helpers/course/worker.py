@@ -29,8 +29,9 @@ def _api(worker: Path):
 
 def serve(worker: Path, requests=sys.stdin, replies=sys.stdout) -> None:
     from helpers.course import kernel_pool
+    from helpers.course.nbgrader_main import skip_slow_optional_imports
 
-    sys.modules.setdefault("rfc3987_syntax", None)      # see helpers.course.nbgrader_main
+    skip_slow_optional_imports()
     api, config = _api(worker)
     pool = kernel_pool.KernelPool(config, worker / ".kernels-ahead")
     kernel_pool.install(pool)

@@ -14,6 +14,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -113,24 +114,17 @@ class Chapter:
         """Run test cell ``test`` after the setup and every answer cell (``answers`` replaces some)."""
         answers = {**self.solution, **(answers or {})}
         namespace: dict = {"__name__": "__main__"}
-        before = os.environ.get("NBGRADER_EXECUTION")
-        os.environ["NBGRADER_EXECUTION"] = "autograde"          # as nbgrader runs it: small budgets
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                for src in self.setup:
-                    exec(compile(src, "<setup>", "exec"), namespace)
-                for grade_id, src in answers.items():
-                    try:
-                        exec(compile(src, f"<{grade_id}>", "exec"), namespace)
-                    except Exception:                              # nbgrader runs on after a failing cell
-                        pass                                       # (a SyntaxError included)
+        grading = mock.patch.dict(os.environ, {"NBGRADER_EXECUTION": "autograde"})   # as nbgrader: small budgets
+        with grading, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for src in self.setup:
+                exec(compile(src, "<setup>", "exec"), namespace)
+            for grade_id, src in answers.items():
                 try:
-                    exec(compile(self.tests[test], f"<{test}>", "exec"), namespace)
-                except BaseException as exc:                      # noqa: BLE001 (SystemExit too)
-                    return Outcome(test, exc)
-                return Outcome(test)
-        finally:
-            if before is None:
-                os.environ.pop("NBGRADER_EXECUTION", None)
-            else:
-                os.environ["NBGRADER_EXECUTION"] = before
+                    exec(compile(src, f"<{grade_id}>", "exec"), namespace)
+                except Exception:                              # nbgrader runs on after a failing cell
+                    pass                                       # (a SyntaxError included)
+            try:
+                exec(compile(self.tests[test], f"<{test}>", "exec"), namespace)
+            except BaseException as exc:                      # noqa: BLE001 (SystemExit too)
+                return Outcome(test, exc)
+            return Outcome(test)
