@@ -119,14 +119,21 @@ def reap_strays(rounds: int = 50) -> int:
 
 def limit_memory(gigabytes: float) -> None:
     """Cap this process's address space, so that a memory bomb raises MemoryError instead of
-    taking the machine down. Skipped with CUDA, which reserves far more address space than it uses."""
+    taking the machine down. Skipped with CUDA, which reserves far more address space than it uses.
+    A reserve held under the cap is freed on MemoryError, so the error can still be shown."""
     import resource
 
     import torch
+
+    from helpers.grading import feedback
     if gigabytes <= 0 or torch.cuda.is_available():
         return
     limit = int(gigabytes * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    feedback.hold_memory_reserve()
+    shell = _shell()
+    if shell is not None:
+        feedback.install(shell)
 
 
 def _watched_classes() -> list[type]:

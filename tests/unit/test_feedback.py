@@ -47,7 +47,25 @@ class FakeShell:
 def test_installed_handler_still_reports_an_error():
     shell = FakeShell()
     feedback.install(shell)
-    assert shell.types == (checks.CheckFailure,)
+    assert shell.types == (checks.CheckFailure, MemoryError)
     exc = failure()
     stb = shell.handler(shell, type(exc), exc, None)
     assert shell.shown == [(checks.CheckFailure, stb)]   # the error message is sent, the cell fails
+
+
+class FormattingShell(FakeShell):
+    class InteractiveTB:
+        @staticmethod
+        def structured_traceback(etype, value, tb, tb_offset=None):
+            return [f"{etype.__name__}: {value}"]
+
+
+def test_memory_error_keeps_its_traceback_and_says_what_it_means():
+    shell = FormattingShell()
+    feedback.install(shell)
+    assert MemoryError in shell.types
+    feedback.hold_memory_reserve()
+    stb = shell.handler(shell, MemoryError, MemoryError(), None)
+    assert stb[0] == "MemoryError: " and "ran out of memory" in stb[-1] and "shapes" in stb[-1]
+    assert shell.shown == [(MemoryError, stb)]
+    assert len(feedback._reserve) == 1            # held again for the next one
