@@ -12,6 +12,7 @@ later rebinds ``torch.allclose`` or ``torch.isfinite`` does not change them.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -90,16 +91,22 @@ def fail(what: str, problem: str, hint: str | None = None) -> None:
 
 # ---------------------------------------------------------------- calling student code
 
-def call(fn: Callable, *args, what: str, forbidden: Sequence = (), **kwargs):
+def call(fn: Callable, *args, what: str, forbidden: Sequence = (), mutates: Sequence[str] = (), **kwargs):
     """Call a student's function; turn every way it can go wrong into a CheckFailure.
 
     ``forbidden`` lists what the function must not call: dotted names of library functions
     (e.g. "torch.softmax") and the course's own answer to the exercise (its ``@reference``
     function). Every other course function, the kernels of earlier chapters among them, may be used.
+
+    The tensors among the arguments (also inside lists, tuples and dicts) are compared before and
+    after the call: one the function changed in place fails the check, unless its parameter is
+    named in ``mutates`` (an in-place update step), and its values are put back, so expected values
+    computed afterwards come from the untouched inputs.
     """
     if not callable(fn):
         fail(what, f"expected a function, but the name holds {type(fn).__name__} {fmt(fn)}.")
     forbidden = names_of(forbidden)          # a mistake in the check itself fails loudly, not as the student's
+    watched = _watched_arguments(fn, args, kwargs, set(mutates))
     hits: list[str] = []
     try:
         with blocking(forbidden) as hits:
@@ -113,15 +120,81 @@ def call(fn: Callable, *args, what: str, forbidden: Sequence = (), **kwargs):
         raise
     except Exception as exc:  # the student's own bug: report it, do not crash the grader
         fail(what, f"calling it raised {type(exc).__name__}: {exc}", _exception_hint(exc))
+    finally:
+        changed = _put_back(watched)
     if hits:
         fail(what, f"it calls {hits[0]} (and hides the error), which this exercise asks you to write yourself.")
+    if changed:
+        fail(what, f"your function changed its argument {changed[0]} in place.",
+              "write results to new tensors (z = z - m, not z -= m; no add_(), copy_(), z[...] = ... "
+              "or out= on an input): the caller still needs its input.")
     return result
+
+
+def _tensors_in(value: Any, label: str) -> list[tuple[str, torch.Tensor]]:
+    """(label, tensor) for every tensor in value, looking inside lists, tuples and dicts."""
+    if _is_tensor(value):
+        return [(label, value)]
+    if isinstance(value, (list, tuple)):
+        return [found for i, item in enumerate(value) for found in _tensors_in(item, f"{label}[{i}]")]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _tensors_in(item, f"{label}[{key!r}]")]
+    return []
+
+
+def _parameter_names(fn: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
+    try:
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        named = list(bound.arguments.items())
+        if len(named) == len(args) + len(kwargs):
+            return named
+    except (TypeError, ValueError):
+        pass
+    return [(f"#{i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+
+
+def _watched_arguments(fn, args, kwargs, mutates: set[str]) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(`name`, tensor, copy of its values) for each argument tensor the call may not change."""
+    watched = []
+    for name, value in _parameter_names(fn, args, kwargs):
+        if name in mutates:
+            continue
+        for label, tensor in _tensors_in(value, name):
+            if tensor.layout == torch.strided and not tensor.is_meta:
+                watched.append((f"`{label}`", tensor, tensor.detach().clone()))
+    return watched
+
+
+def _put_back(watched) -> list[str]:
+    """Restore every watched tensor whose values changed; returns their names."""
+    changed = []
+    for label, tensor, saved in watched:
+        now = tensor.detach()
+        if now.shape == saved.shape and now.dtype == saved.dtype and _equal_or_both_nan(now, saved):
+            continue
+        changed.append(label)
+        try:
+            with torch.no_grad():
+                if now.shape == saved.shape:
+                    now.copy_(saved)
+                else:                     # resize_ in place: give it its old shape and values back
+                    now.resize_(saved.shape).copy_(saved)
+        except RuntimeError:
+            pass
+    return changed
+
+
+def _equal_or_both_nan(a: torch.Tensor, b: torch.Tensor) -> bool:
+    same = a == b
+    if a.is_floating_point() or a.is_complex():
+        same = same | (_isnan(a) & _isnan(b))
+    return bool(same.all())
 
 
 def _exception_hint(exc: Exception) -> str | None:
     text = str(exc)
     if "must match the size" in text or "broadcast" in text:
-        return "two tensors' shapes do not line up: keep reduced dimensions with keepdim=True, or check the axis."
+        return "two tensors whose shapes do not broadcast were combined on that line: print their .shape."
     if "mat1 and mat2 shapes cannot be multiplied" in text:
         return "a matrix product got the wrong inner sizes: flatten the input or transpose the weight."
     if "expected scalar type" in text or "dtype" in text:
@@ -150,10 +223,15 @@ def _shape_hint(want: tuple, got: tuple) -> str | None:
         return "you reduced over everything (a sum or mean without dim=...); keep one value per row."
     if want == () and got != ():
         return "the result should be a single number: average (or sum) over the batch."
-    if len(got) == len(want) and sorted(got) == sorted(want):
+    if len(got) == len(want) and got != want and sorted(got) == sorted(want) and len(set(got)) == len(got):
         return "the axes are swapped: check which dimension you reduce over or transpose."
     if len(got) == len(want) - 1:
-        return "a dimension is missing: reduce with keepdim=True where you need broadcasting."
+        for d in range(len(want)):
+            if want[:d] + want[d + 1:] == got:
+                if want[d] == 1:
+                    return (f"dimension {d} (of size 1) is missing: a reduction dropped it; "
+                            "keepdim=True keeps it.")
+                return f"dimension {d} (of size {want[d]}) is missing: you reduced over an axis the result keeps."
     return None
 
 
@@ -182,25 +260,38 @@ def expect_equal(actual: Any, expected: Any, *, what: str, mistakes: Sequence[Mi
 
 def expect_close(actual: Any, expected: torch.Tensor, *, what: str, atol: float = 1e-6, rtol: float = 1e-5,
                  mistakes: Sequence[Mistake] = (), args: tuple = (), kwargs: dict | None = None,
-                 check_dtype: bool = False) -> None:
-    """``actual`` must be a tensor of ``expected``'s shape, finite where expected is, and within
-    atol + rtol·|expected| everywhere. Failures name the worst entry and, if the output matches a
-    known mistake, the mistake."""
+                 check_dtype: bool = True, reference: Callable | None = None) -> None:
+    """``actual`` must be a tensor of ``expected``'s shape, dtype (unless ``check_dtype`` is False)
+    and device, finite where expected is, and within atol + rtol·|expected| everywhere.
+
+    A failure names the worst entry and the likely mistake: first a catalogued one (``mistakes``,
+    called on ``args``), then a generic variant of the right answer (a flipped sign, a missing
+    factor 2 or 1/N, the log base, a transpose, a constant offset, probabilities or log-probabilities
+    where the other form is asked, float32 rounding, or, given the ``reference`` function, the
+    wrong axis). A variant that coincides with the right answer on this input is never named."""
     expected = _as_tensor(expected)
-    expect_tensor(actual, what=what, dtype=expected.dtype if check_dtype else None)
+    expect_tensor(actual, what=what)
     kwargs = kwargs or {}
+    variants = lambda: _variants(expected, args, kwargs, reference)   # noqa: E731 (built only on failure)
     if tuple(actual.shape) != tuple(expected.shape):
-        hint = diagnose(actual, mistakes, args, kwargs) or _shape_hint(tuple(expected.shape), tuple(actual.shape))
+        hint = (diagnose(actual, mistakes, args, kwargs, expected=expected) or _match(actual, expected, variants())
+                or _shape_hint(tuple(expected.shape), tuple(actual.shape)))
         fail(what, f"expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}.", hint)
+    if actual.device.type != expected.device.type:
+        fail(what, f"the result is on {actual.device}, the input on {expected.device}.",
+             "create new tensors on the input's device: torch.zeros(..., device=x.device), or x.new_zeros(...).")
     a = actual.detach().to("cpu", _float64)
     e = expected.detach().to("cpu", _float64)
     finite = _isfinite(e)
     if not bool(_isfinite(a)[finite].all()):
         expect_finite(a.masked_fill(~finite, 0.0), what=what,
-                      hint=diagnose(actual, mistakes, args, kwargs))
+                      hint=diagnose(actual, mistakes, args, kwargs, expected=expected))
     err = (a - e).abs().masked_fill(~finite, 0.0)
     tol = atol + rtol * e.abs().masked_fill(~finite, 0.0)
     if bool((err <= tol).all()) and bool((a[~finite] == e[~finite]).all()):
+        if check_dtype and actual.dtype != expected.dtype:    # right values, wrong dtype: later cells break
+            fail(what, f"the values are right, but the dtype is {_dtype_name(actual.dtype)} where "
+                       f"{_dtype_name(expected.dtype)} is expected.", _dtype_hint(actual.dtype, expected.dtype))
         return
     worst = (err - tol).reshape(-1).argmax().item()
     index = tuple(int(i) for i in _unravel(worst, tuple(e.shape)))
@@ -208,7 +299,24 @@ def expect_close(actual: Any, expected: torch.Tensor, *, what: str, atol: float 
     problem = (f"expected {fmt(expected)}, got {fmt(actual)}; the largest error is "
                f"{err.reshape(-1)[worst].item():.3g}{where} (expected {e.reshape(-1)[worst].item():.6g}, "
                f"got {a.reshape(-1)[worst].item():.6g}).")
-    fail(what, problem, diagnose(actual, mistakes, args, kwargs) or _relation_hint(a, e))
+    hint = (diagnose(actual, mistakes, args, kwargs, expected=expected) or _match(actual, expected, variants())
+            or _float32_hint(a, e, expected.dtype, atol, rtol))
+    fail(what, problem, hint)
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _dtype_hint(got: torch.dtype, want: torch.dtype) -> str:
+    if want == _float64 and got in (torch.float32, torch.float16, torch.bfloat16):
+        return ("part of your computation ran in lower precision: a tensor made with torch.tensor(...), "
+                "torch.zeros(...) or torch.ones(...) without dtype=x.dtype is float32.")
+    if got == _float64 and want != _float64:
+        return "a float64 constant or tensor (e.g. from NumPy) crept in: build new tensors with dtype=x.dtype."
+    if not got.is_floating_point and want.is_floating_point:
+        return "an integer result: divide with / (not //) and keep the input's floating dtype."
+    return "compute in the dtype of the input (new tensors: dtype=x.dtype); do not cast the result."
 
 
 def _unravel(flat: int, shape: tuple) -> list[int]:
@@ -219,32 +327,124 @@ def _unravel(flat: int, shape: tuple) -> list[int]:
     return list(reversed(out))
 
 
-def _relation_hint(a: torch.Tensor, e: torch.Tensor) -> str | None:
-    """Generic diagnoses: a constant factor, a constant offset or a flipped sign."""
-    mask = _isfinite(a) & _isfinite(e) & (e.abs() > 1e-12)
-    if int(mask.sum()) == 0:
+def _batch_sizes(expected: torch.Tensor, args: tuple, kwargs: dict) -> list[int]:
+    """The sizes a missing 1/N could be: every dimension of the inputs and of the result (> 1)."""
+    sizes = []
+    for value in list(args) + list(kwargs.values()) + [expected]:
+        for _, t in _tensors_in(value, ""):
+            sizes += [int(n) for n in t.shape if int(n) > 1]
+    return sorted(set(sizes))
+
+
+def _variants(expected: torch.Tensor, args: tuple, kwargs: dict,
+              reference: Callable | None) -> list[tuple[str, Callable[[], Any]]]:
+    """Generic wrong answers, as (hint, what that answer returns) built from the right answer."""
+    e = expected.detach()
+    out: list[tuple[str, Callable[[], Any]]] = [
+        ("the sign is flipped.", lambda: -e),
+        ("your result is twice the right one: an extra factor 2 (check the constant in front of your formula).",
+         lambda: 2 * e),
+        ("your result is half the right one: a factor 2 is missing (the derivative of x² is 2x, "
+         "of (y - t)² is 2 (y - t)).", lambda: e / 2),
+    ]
+    for n in _batch_sizes(e, args, kwargs):
+        out.append((f"your result is {n} times the right one: a sum over {n} items where the mean is asked "
+                    f"(a missing 1/{n}).", lambda n=n: e * n))
+        out.append((f"your result is 1/{n} of the right one: a mean over {n} items where the sum is asked, "
+                    f"or a 1/{n} applied twice.", lambda n=n: e / n))
+    for name, base in (("2", math.log(2.0)), ("10", math.log(10.0))):
+        out.append((f"you used log base {name} where the natural log is asked.", lambda b=base: e / b))
+        out.append((f"you used the natural log where log base {name} is asked.", lambda b=base: e * b))
+    if e.dim() == 2:
+        out.append(("your result is the transpose of the right one.", lambda: e.T))
+    if e.dim() >= 1 and e.is_floating_point():
+        out += [("you returned probabilities (a softmax) where logits are asked: return the scores before the softmax.",
+                 lambda: torch.softmax(e, dim=-1)),
+                ("you returned log-probabilities (a log-softmax) where logits are asked.",
+                 lambda: torch.log_softmax(e, dim=-1)),
+                ("you returned probabilities (a sigmoid) where logits are asked.", lambda: torch.sigmoid(e)),
+                ("you returned the exp of the right answer: probabilities where log-probabilities are asked?",
+                 lambda: torch.exp(e)),
+                ("you returned the log of the right answer: log-probabilities where probabilities are asked?",
+                 lambda: torch.log(e))]
+    if reference is not None:
+        out += _axis_variants(reference, args, kwargs)
+    return out
+
+
+def _axis_variants(reference: Callable, args: tuple, kwargs: dict) -> list[tuple[str, Callable[[], Any]]]:
+    """The reference computed along each other axis (its ``dim`` argument, or the input transposed)."""
+    out: list[tuple[str, Callable[[], Any]]] = []
+    try:
+        params = inspect.signature(reference).parameters
+    except (TypeError, ValueError):
+        return out
+    x = args[0] if args and _is_tensor(args[0]) else None
+    if "dim" in params and x is not None:
+        default = params["dim"].default
+        given = kwargs.get("dim", default if default is not inspect.Parameter.empty else None)
+        for d in range(x.dim()):
+            if given is not None and d % x.dim() == given % x.dim():
+                continue
+            out.append((f"you computed along dim={d}; the statement asks for dim={given}.",
+                        lambda d=d: reference(*args, **{**kwargs, "dim": d})))
+    elif x is not None and x.dim() == 2:
+        out.append(("you computed along the other axis (over the rows instead of along each row, or the reverse).",
+                    lambda: reference(x.T, *args[1:], **kwargs).T))
+    return out
+
+
+def _match(actual: Any, expected: torch.Tensor, variants: list) -> str | None:
+    """The hint of the first variant equal to ``actual`` and not to the right answer."""
+    for hint, build in variants:
+        try:
+            with torch.no_grad():
+                wrong = build()
+        except Exception:
+            continue
+        if _is_tensor(wrong) and _same(actual, wrong) and not _same(expected, wrong):
+            return hint
+    return _offset_hint(actual, expected)
+
+
+def _offset_hint(actual: Any, expected: torch.Tensor) -> str | None:
+    """A constant offset over several entries (a missing or extra constant term)."""
+    if not _is_tensor(actual) or actual.shape != expected.shape or actual.numel() < 2:
         return None
-    ratio = a[mask] / e[mask]
-    if float(ratio.std(correction=0)) < 1e-6 * max(1.0, float(ratio.abs().mean())):
-        r = float(ratio.mean())
-        if abs(r + 1) < 1e-6:
-            return "the sign is flipped."
-        return f"your result is {r:.4g} times the expected one: check constant factors, sums versus means, and the log base."
-    diff = (a - e)[_isfinite(a) & _isfinite(e)]
-    if diff.numel() > 1 and float(diff.std(correction=0)) < 1e-6 * max(1.0, float(diff.abs().mean())):
-        return f"your result is off by a constant {float(diff.mean()):.4g}: a constant term is missing or extra."
+    a, e = actual.detach().to("cpu", _float64), expected.detach().to("cpu", _float64)
+    ok = _isfinite(a) & _isfinite(e)
+    diff = (a - e)[ok]
+    if diff.numel() < 2:
+        return None
+    shift = float(diff.mean())
+    scale = max(1.0, float(e[ok].abs().max()))
+    if abs(shift) > 1e-6 * scale and float(diff.std(correction=0)) < 1e-9 * scale:
+        return f"every entry is off by the same {shift:.4g}: a constant term is missing or extra."
     return None
 
 
-def diagnose(actual: Any, mistakes: Sequence[Mistake], args: tuple, kwargs: dict) -> str | None:
-    """The hint of the first catalogued mistake whose output equals ``actual`` on these inputs."""
+def _float32_hint(a: torch.Tensor, e: torch.Tensor, dtype: torch.dtype, atol: float, rtol: float) -> str | None:
+    """Within float32 rounding of a float64 answer, but outside the float64 tolerance."""
+    if dtype != _float64:
+        return None
+    if bool(((a - e).abs() <= 1e-6 * e.abs() + 1e-6 * max(1.0, float(e.abs().max()))).all()):
+        return ("your result has float32 rounding errors: a step ran in float32 (a constant tensor without "
+                "dtype=x.dtype, or .float()).")
+    return None
+
+
+def diagnose(actual: Any, mistakes: Sequence[Mistake], args: tuple, kwargs: dict,
+             expected: Any = None) -> str | None:
+    """The hint of the first catalogued mistake whose output equals ``actual`` on these inputs and,
+    when ``expected`` is given, differs from it (a mistake that coincides with the right answer on
+    this input says nothing about this answer)."""
     for mistake in mistakes:
         try:
             with torch.no_grad():
                 wrong = mistake.variant(*args, **kwargs)
         except Exception:
             continue
-        if _same(actual, wrong):
+        if _same(actual, wrong) and (expected is None or not _same(expected, wrong)):
             return mistake.hint
     return None
 
@@ -263,6 +463,59 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
+
+
+# ---------------------------------------------------------------- probes that locate an error
+
+def expect_rows_independent(fn: Callable, x: torch.Tensor, *, what: str, forbidden: Sequence = (),
+                            atol: float = 1e-6, rtol: float = 1e-5, **kwargs) -> None:
+    """Row i of fn(x) depends on row i of x only: fn on one row alone gives that row of fn(x), and
+    permuting the rows of x permutes the result. x: (N, ...) with N >= 2; fn(x): (N, ...).
+    Catches a reduction over the batch axis (a max, sum or mean without dim=...) in a row-wise
+    function, whatever its values look like on one input."""
+    full = call(fn, x, what=what, forbidden=forbidden, **kwargs)
+    expect_tensor(full, what=what)
+    if full.dim() == 0 or full.shape[0] != x.shape[0]:
+        fail(what, f"expected one result row per input row ({x.shape[0]}), got shape {tuple(full.shape)}.",
+             _shape_hint((x.shape[0],) + tuple(full.shape[1:]), tuple(full.shape)))
+    for i in sorted({0, x.shape[0] - 1}):
+        alone = call(fn, x[i:i + 1], what=what, forbidden=forbidden, **kwargs)
+        if not (_is_tensor(alone) and alone.shape == full[i:i + 1].shape
+                and _close(alone, full[i:i + 1], atol, rtol)):
+            fail(what, f"row {i} of your result changes when the other rows change (fn(x[{i}:{i + 1}]) "
+                       f"differs from fn(x)[{i}:{i + 1}]).",
+                 "a step of your function mixes the rows of the batch: a max, sum or mean over the batch "
+                 "axis, or anything that depends on the number or position of the rows. Reduce along each row "
+                 "(dim=-1, keepdim=True).")
+    perm = torch.roll(torch.arange(x.shape[0], device=x.device), -1)
+    moved = call(fn, x[perm], what=what, forbidden=forbidden, **kwargs)
+    if not (_is_tensor(moved) and moved.shape == full.shape and _close(moved, full[perm], atol, rtol)):
+        fail(what, "moving every row of x up by one place (the first to the end) does not move the rows of "
+                   "your result the same way.",
+             "the rows must be treated alike and independently: no position-dependent step over the batch.")
+
+
+def expect_batch_mean(fn: Callable, *batch: torch.Tensor, what: str, forbidden: Sequence = (),
+                      atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    """A loss averaged over the batch: fn on the batch repeated twice (every argument concatenated
+    with itself along dim 0) returns the same number. A sum over the batch doubles; anything else
+    that changes means the loss depends on the batch size."""
+    once = call(fn, *batch, what=what, forbidden=forbidden)
+    twice = call(fn, *[torch.cat([b, b]) for b in batch], what=what, forbidden=forbidden)
+    expect_tensor(once, what=what, shape=())
+    if not (_is_tensor(twice) and twice.shape == () and _close(twice, once, atol, rtol)):
+        n = batch[0].shape[0]
+        doubled = _is_tensor(twice) and twice.shape == () and _close(twice, 2 * once, atol, rtol) \
+            and not _close(once, 2 * once, atol, rtol)
+        fail(what, f"on the same {n} examples repeated twice your loss changes from {fmt(once)} to {fmt(twice)}.",
+             "you summed over the batch: the loss is the mean over the examples (divide by N)." if doubled
+             else "the loss must not depend on the batch size: average over the examples once.")
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bool:
+    a64, b64 = a.detach().to("cpu", _float64), b.detach().to("cpu", _float64)
+    both_nan = _isnan(a64) & _isnan(b64)
+    return bool(((a64 - b64).abs() <= atol + rtol * b64.abs()).logical_or(both_nan | (a64 == b64)).all())
 
 
 # ---------------------------------------------------------------- gradients

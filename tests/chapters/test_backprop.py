@@ -31,8 +31,10 @@ X_CE = torch.randn(9, 4, **F64)
 Y_CE = torch.randint(0, 3, (9,), generator=g)
 P_CE = B.init_params(4, 6, 3, seed=1, dtype=torch.float64)
 
-W_SHARED = torch.randn(4, **F64)
-XS_SHARED = [torch.randn(4, **F64) for _ in range(3)]
+W_TIED = torch.randn(2, 4, **F64)
+X_TIED = torch.randn(6, 4, **F64)
+W_TIED_SQUARE = torch.randn(3, 3, **F64)
+X_TIED_SQUARE = torch.randn(5, 3, **F64)
 
 SQUARE_JS = [torch.randn(4, 4, **F64) for _ in range(3)]
 V4 = torch.randn(4, **F64)
@@ -64,8 +66,9 @@ def test_reference_answers_pass_everything():
     B.check_activation_backward(*acts, Z, GRAD)
     B.check_activation_backward(*acts, Z64, GRAD64)
     B.check_silu_backward(unwrap(R.silu_backward), Z64, GRAD64)
-    B.check_shared_weight_grad(unwrap(R.shared_weight_grad), W_SHARED, XS_SHARED)
-    B.check_accumulation(unwrap(R.shared_weight_grad), W_SHARED, XS_SHARED)
+    B.check_tied_weights_grad(unwrap(R.tied_weights_grad), W_TIED, X_TIED)
+    B.check_tied_weights_grad(unwrap(R.tied_weights_grad), W_TIED_SQUARE, X_TIED_SQUARE)
+    B.check_tied_weights_grad(unwrap(R.tied_weights_grad), W_TIED.float(), X_TIED[:1].float())
     B.check_mlp_backward(unwrap(R.mlp_manual_backward), *MLP_ARGS)
     B.check_mlp_backward(unwrap(R.mlp_manual_backward), *MLP_SQUARE)
     B.check_linear_function(GoodLinear, *LIN, gradcheck=True)
@@ -91,12 +94,11 @@ def test_manual_training_check():
 @pytest.mark.parametrize("run", [
     lambda: B.check_activation_backward(not_implemented, not_implemented, not_implemented, Z, GRAD),
     lambda: B.check_silu_backward(not_implemented, Z, GRAD),
-    lambda: B.check_shared_weight_grad(not_implemented, W_SHARED, XS_SHARED),
-    lambda: B.check_accumulation(not_implemented, W_SHARED, XS_SHARED),
+    lambda: B.check_tied_weights_grad(not_implemented, W_TIED, X_TIED),
     lambda: B.check_mlp_backward(not_implemented, *MLP_ARGS),
     lambda: B.check_vjp_chain(not_implemented, not_implemented, SQUARE_JS, V4),
     lambda: B.check_loss_and_grads(not_implemented, X_CE, Y_CE, P_CE),
-], ids=["activations", "silu", "shared", "accumulation", "mlp", "vjp", "loss-and-grads"])
+], ids=["activations", "silu", "tied", "mlp", "vjp", "loss-and-grads"])
 def test_not_implemented_is_reported(run):
     with pytest.raises(CheckFailure, match="not implemented yet"):
         run()
@@ -126,7 +128,7 @@ def test_reference_calls_earn_nothing():
     fails_with(B.check_activation_backward, R.sigmoid_backward, R.tanh_backward, R.relu_backward, Z, GRAD,
                hint="helpers.chapters.backprop.answers.sigmoid_backward")
     fails_with(B.check_silu_backward, R.silu_backward, Z, GRAD, hint="asks you to write yourself")
-    fails_with(B.check_shared_weight_grad, R.shared_weight_grad, W_SHARED, XS_SHARED, hint="asks you to write yourself")
+    fails_with(B.check_tied_weights_grad, R.tied_weights_grad, W_TIED, X_TIED, hint="asks you to write yourself")
     fails_with(B.check_mlp_backward, R.mlp_manual_backward, *MLP_ARGS, hint="asks you to write yourself")
     fails_with(B.check_linear_function, R.LinearFunction, *LIN, hint="helpers.chapters.backprop.answers.linear_forward")
     fails_with(B.check_vjp_chain, R.vjp_chain, R.matrix_chain_cost, SQUARE_JS, V4, hint="asks you to write yourself")
@@ -196,14 +198,46 @@ def test_silu_mistakes_are_named(mistake):
     fails_with(B.check_silu_backward, mistake.variant, Z64, GRAD64, hint=mistake.hint)
 
 
-@pytest.mark.parametrize("mistake", B.SHARED_MISTAKES, ids=lambda m: m.name)
-def test_shared_weight_mistakes_are_named(mistake):
-    fails_with(B.check_shared_weight_grad, mistake.variant, W_SHARED, XS_SHARED, hint=mistake.hint)
+@pytest.mark.parametrize("mistake", B.TIED_MISTAKES, ids=lambda m: m.name)
+def test_tied_weight_mistakes_are_named(mistake):
+    W, X = (W_TIED_SQUARE, X_TIED_SQUARE) if mistake.name == "transposed-terms" else (W_TIED, X_TIED)
+    fails_with(B.check_tied_weights_grad, mistake.variant, W, X, hint=mistake.hint)
 
 
-def test_accumulation_check_compares_with_twice_the_gradient():
-    fails_with(B.check_accumulation, lambda w, xs: 2 * unwrap(R.shared_weight_grad)(w, xs), W_SHARED, XS_SHARED,
+def test_tied_weight_result_keeps_shape_and_dtype():
+    fails_with(B.check_tied_weights_grad, lambda W, X: unwrap(R.tied_weights_grad)(W, X).T, W_TIED, X_TIED,
                hint="")
+    fails_with(B.check_tied_weights_grad, lambda W, X: unwrap(R.tied_weights_grad)(W, X).float(), W_TIED, X_TIED,
+               hint="")
+
+
+def test_relu_mask_from_the_post_activation_is_accepted():
+    """1[h > 0] and 1[z1 > 0] are the same mask: a student who uses the stored activation is right."""
+    def mask_on_h(X, y, params):
+        z1 = X @ params["W1"].T + params["b1"]
+        h = z1.clamp(min=0)
+        logits = h @ params["W2"].T + params["b2"]
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        d2 = (torch.softmax(logits, 1) - torch.nn.functional.one_hot(y, logits.shape[1]).to(X.dtype)) / len(y)
+        d1 = (d2 @ params["W2"]) * (h > 0).to(X.dtype)
+        return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+
+    B.check_loss_and_grads(mask_on_h, X_CE, Y_CE, P_CE)
+
+
+@pytest.mark.parametrize("mistake", B.CE_LOSS_MISTAKES, ids=lambda m: m.name)
+def test_loss_value_mistakes_are_named(mistake):
+    _, grads = unwrap(R.loss_and_grads)(X_CE, Y_CE, P_CE)
+    fails_with(B.check_loss_and_grads, lambda X, y, p: (mistake.variant(X, y, p), grads), X_CE, Y_CE, P_CE,
+               hint=mistake.hint)
+
+
+def test_loss_must_be_a_0d_tensor():
+    def float_loss(X, y, p):
+        loss, grads = unwrap(R.loss_and_grads)(X, y, p)
+        return loss.reshape(1), grads
+
+    fails_with(B.check_loss_and_grads, float_loss, X_CE, Y_CE, P_CE, hint="")
 
 
 @pytest.mark.parametrize("name,hint,options", B._MLP_MISTAKES, ids=[m[0] for m in B._MLP_MISTAKES])
@@ -240,7 +274,7 @@ def test_loss_and_grads_must_not_update_params():
         params["W1"] -= 0.1 * grads["W1"]
         return loss, grads
 
-    fails_with(B.check_loss_and_grads, in_place, X_CE, Y_CE, P_CE, hint="only compute the gradients")
+    fails_with(B.check_loss_and_grads, in_place, X_CE, Y_CE, P_CE, hint="the caller still needs its input")
     fails_with(B.check_loss_and_grads, lambda X, y, p: unwrap(R.loss_and_grads)(X, y, p)[1], X_CE, Y_CE, P_CE,
                hint="return loss")
 

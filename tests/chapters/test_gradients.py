@@ -69,7 +69,7 @@ def test_numerical_grad_that_mutates_its_input_is_caught():
         out = unwrap(R.numerical_grad)(f, x, h)
         x.add_(h)
         return out
-    names_mistake(G.check_numerical_grad, mutating, NUM_CASES[:1], "never the argument itself")
+    names_mistake(G.check_numerical_grad, mutating, NUM_CASES[:1], "changed its argument `x` in place")
 
 
 @pytest.mark.parametrize("mistake", G.DIRECTIONAL_MISTAKES, ids=lambda m: m.name)
