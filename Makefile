@@ -9,7 +9,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test test-fast release bench bench-suite env sandbox-tool clean-env
+.PHONY: lab test test-fast release bench bench-suite bench-diagnosis env sandbox-tool clean-env
 
 lab: $(STAMP) sandbox-tool  ## open the course in JupyterLab
 	@mkdir -p .exchange
@@ -51,3 +51,6 @@ sandbox-tool:
 
 clean-env:
 	rm -rf $(VENV)
+
+bench-diagnosis: $(STAMP)  ## how the checks do on catalogued and held-out wrong answers (share caught, share named)
+	DLCOURSE_OFFLINE=1 $(BIN)/python -m tests.chapters.diagnosis_report $(ARGS)

@@ -197,6 +197,12 @@ def _exception_hint(exc: Exception) -> str | None:
         return "two tensors whose shapes do not broadcast were combined on that line: print their .shape."
     if "mat1 and mat2 shapes cannot be multiplied" in text:
         return "a matrix product got the wrong inner sizes: flatten the input or transpose the weight."
+    if "leaf Variable that requires grad is being used in an in-place operation" in text:
+        return ("your function changes its input in place (x += ..., x.clamp_(...), x[...] = ...): "
+                "write the result to a new tensor instead.")
+    if "modified by an inplace operation" in text:
+        return ("a tensor autograd saved for the backward pass was changed in place afterwards: "
+                "use out-of-place operations (y = y * 2, not y *= 2).")
     if "expected scalar type" in text or "dtype" in text:
         return "mixed dtypes: build new tensors with dtype=x.dtype and device=x.device."
     return None
@@ -213,8 +219,8 @@ def expect_tensor(value: Any, *, what: str, shape: tuple | None = None,
     if shape is not None and tuple(value.shape) != tuple(shape):
         fail(what, f"expected shape {tuple(shape)}, got {tuple(value.shape)}.", _shape_hint(tuple(shape), tuple(value.shape)))
     if dtype is not None and value.dtype != dtype:
-        fail(what, f"expected dtype {dtype}, got {value.dtype}.",
-              "do not cast: compute in the dtype of the input (avoid torch.tensor(...) around results).")
+        fail(what, f"expected dtype {_dtype_name(dtype)}, got {_dtype_name(value.dtype)}.",
+             _dtype_hint(value.dtype, dtype))
     return value
 
 
@@ -310,8 +316,8 @@ def _dtype_name(dtype: torch.dtype) -> str:
 
 def _dtype_hint(got: torch.dtype, want: torch.dtype) -> str:
     if want == _float64 and got in (torch.float32, torch.float16, torch.bfloat16):
-        return ("part of your computation ran in lower precision: a tensor made with torch.tensor(...), "
-                "torch.zeros(...) or torch.ones(...) without dtype=x.dtype is float32.")
+        return ("part of your computation ran in lower precision (do not cast: a tensor made with torch.tensor(...), "
+                "torch.zeros(...) or torch.ones(...) without dtype=x.dtype is float32).")
     if got == _float64 and want != _float64:
         return "a float64 constant or tensor (e.g. from NumPy) crept in: build new tensors with dtype=x.dtype."
     if not got.is_floating_point and want.is_floating_point:
@@ -404,7 +410,28 @@ def _match(actual: Any, expected: torch.Tensor, variants: list) -> str | None:
             continue
         if _is_tensor(wrong) and _same(actual, wrong) and not _same(expected, wrong):
             return hint
-    return _offset_hint(actual, expected)
+    return _shift_hint(actual, expected) or _offset_hint(actual, expected)
+
+
+def _shift_hint(actual: Any, expected: torch.Tensor) -> str | None:
+    """Entries that sit one place off along an axis (all but the end one agree when shifted)."""
+    if not _is_tensor(actual) or actual.shape != expected.shape:
+        return None
+    a, e = actual.detach().to("cpu", _float64), expected.detach().to("cpu", _float64)
+    for d in range(e.dim()):
+        n = e.shape[d]
+        if n < 3:
+            continue
+        head, tail = (lambda t: t.narrow(d, 0, n - 1)), (lambda t: t.narrow(d, 1, n - 1))
+        if _same(head(e), tail(e)):
+            continue                                  # constant along d: a shift cannot be told
+        if _same(head(a), tail(e)):
+            return (f"your result is one place ahead along dim {d} (entry i holds what belongs at i + 1): "
+                    "an off-by-one in a range or an index; is the first one missing?")
+        if _same(tail(a), head(e)):
+            return (f"your result is one place behind along dim {d} (entry i holds what belongs at i - 1): "
+                    "an off-by-one in a range or an index; one too many at the start?")
+    return None
 
 
 def _offset_hint(actual: Any, expected: torch.Tensor) -> str | None:

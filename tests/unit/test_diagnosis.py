@@ -206,3 +206,24 @@ def test_a_batch_mean_passes_and_a_batch_sum_is_named():
     assert "summed over the batch" in hint(msg)         # dividing by a fixed 6 is still a sum
     msg = message(checks.expect_batch_mean, lambda p, t: ((p - t) ** 2).sum() / p.shape[0] ** 2, p, t, what="mse")
     assert "must not depend on the batch size" in hint(msg)
+
+
+def test_an_off_by_one_shift_is_named():
+    e = torch.arange(1.0, 6.0, dtype=torch.float64) ** 2                 # 1 4 9 16 25
+    ahead = torch.tensor([4.0, 9.0, 16.0, 25.0, 36.0], dtype=torch.float64)
+    assert "one place ahead along dim 0" in hint(message(checks.expect_close, ahead, e, what="f"))
+    behind = torch.tensor([0.0, 1.0, 4.0, 9.0, 16.0], dtype=torch.float64)
+    assert "one place behind along dim 0" in hint(message(checks.expect_close, behind, e, what="f"))
+    flat = torch.ones(4, dtype=torch.float64)                            # constant: no shift to tell
+    assert "place" not in message(checks.expect_close, flat * 2 + torch.tensor([0, 0, 0, 1.0], dtype=torch.float64),
+                                  flat, what="f")
+
+
+def test_an_in_place_change_of_a_leaf_is_explained():
+    x = torch.ones(3, requires_grad=True)
+    assert "changes its input in place" in hint(message(checks.call, lambda x: x.clamp_(0, 1), x, what="f"))
+
+
+def test_a_dtype_asked_by_expect_tensor_gets_the_cause():
+    msg = message(checks.expect_tensor, torch.ones(2, dtype=torch.float64), what="f", dtype=torch.float32)
+    assert "expected dtype float32, got float64" in msg and "float64 constant" in hint(msg)

@@ -1,0 +1,116 @@
+"""Chapter 03: mistakes of the kinds the catalogues do not list (in place, masks, transposes...)."""
+
+WRONG = {
+    "ex-activation-backward": {
+        "sigmoid-in-place": '''
+def sigmoid_backward(out, grad_out):
+    grad_out *= out * (1 - out)
+    return grad_out
+
+def tanh_backward(out, grad_out):
+    return grad_out * (1 - out ** 2)
+
+def relu_backward(z, grad_out):
+    return grad_out * (z > 0).to(grad_out.dtype)
+''',
+        "tanh-forgot-square": '''
+def sigmoid_backward(out, grad_out):
+    return grad_out * out * (1 - out)
+
+def tanh_backward(out, grad_out):
+    return grad_out * (1 - out)
+
+def relu_backward(z, grad_out):
+    return grad_out * (z > 0).to(grad_out.dtype)
+''',
+        "relu-bool-mask": '''
+def sigmoid_backward(out, grad_out):
+    return grad_out * out * (1 - out)
+
+def tanh_backward(out, grad_out):
+    return grad_out * (1 - out ** 2)
+
+def relu_backward(z, grad_out):
+    return (z > 0).double() * grad_out
+''',
+    },
+    "ex-shared-weight": {
+        "last-use-only": '''
+def shared_weight_grad(w, xs):
+    x_t = xs[-1]
+    return 2 * (w * x_t).sum() * x_t
+''',
+        "mean-over-uses": '''
+def shared_weight_grad(w, xs):
+    grad = torch.zeros_like(w)
+    for x_t in xs:
+        grad = grad + 2 * (w * x_t).sum() * x_t
+    return grad / len(xs)
+''',
+    },
+    "ex-loss-and-grads": {
+        "w-transposed": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = X.shape[0]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    logp = torch.log_softmax(logits, dim=1)
+    loss = -logp[torch.arange(n), y].mean()
+    d2 = logp.exp()
+    d2[torch.arange(n), y] -= 1
+    d2 = d2 / n
+    d1 = (d2 @ W2) * (z1 > 0).to(X.dtype)
+    return loss, {"W1": X.T @ d1, "b1": d1.sum(0), "W2": h.T @ d2, "b2": d2.sum(0)}
+''',
+        "bias-not-summed": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = X.shape[0]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    logp = torch.log_softmax(logits, dim=1)
+    loss = -logp[torch.arange(n), y].mean()
+    d2 = logp.exp()
+    d2[torch.arange(n), y] -= 1
+    d2 = d2 / n
+    d1 = (d2 @ W2) * (z1 > 0).to(X.dtype)
+    return loss, {"W1": d1.T @ X, "b1": d1.mean(0), "W2": d2.T @ h, "b2": d2.mean(0)}
+''',
+        "mask-from-output": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = X.shape[0]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    logp = torch.log_softmax(logits, dim=1)
+    loss = -logp[torch.arange(n), y].mean()
+    d2 = logp.exp()
+    d2[torch.arange(n), y] -= 1
+    d2 = d2 / n
+    d1 = (d2 @ W2) * (logits.sum(1, keepdim=True) > 0).to(X.dtype)
+    return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+''',
+        "updates-params": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = X.shape[0]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    logp = torch.log_softmax(logits, dim=1)
+    loss = -logp[torch.arange(n), y].mean()
+    d2 = logp.exp()
+    d2[torch.arange(n), y] -= 1
+    d2 = d2 / n
+    d1 = (d2 @ W2) * (z1 > 0).to(X.dtype)
+    grads = {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+    for k in params:
+        params[k] -= 0.1 * grads[k]
+    return loss, grads
+''',
+    },
+}
