@@ -7,16 +7,9 @@ points and the share whose message names the mistake.
 """
 from __future__ import annotations
 
-from importlib import import_module
-
-from helpers.chapters import package_name
+from tests.chapters.wrong_answers import chapter_answers
 
 
 def heldout_answers(chapter: str) -> dict[str, dict[str, str]]:
-    try:
-        module = import_module(f"{__name__}.{package_name(chapter)}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{package_name(chapter)}":
-            raise
-        return {}
-    return module.WRONG
+    """{solution cell grade_id: {name: code}} held out for ``chapter`` (empty when none)."""
+    return chapter_answers(__name__, chapter)

@@ -14,10 +14,15 @@ from helpers.chapters import package_name
 
 def wrong_answers(chapter: str) -> dict[str, dict[str, str]]:
     """{solution cell grade_id: {name: code}} for ``chapter`` (empty when it has no module yet)."""
+    return chapter_answers(__name__, chapter)
+
+
+def chapter_answers(package: str, chapter: str) -> dict[str, dict[str, str]]:
+    """``WRONG`` of ``package``'s module named after ``chapter`` (empty when there is none)."""
     try:
-        module = import_module(f"{__name__}.{package_name(chapter)}")
+        module = import_module(f"{package}.{package_name(chapter)}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{package_name(chapter)}":
+        if exc.name != f"{package}.{package_name(chapter)}":
             raise
         return {}
     return module.WRONG
