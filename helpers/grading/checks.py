@@ -492,6 +492,47 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+# ---------------------------------------------------------------- the form of an output
+
+_FORMS = ("logits", "probabilities", "log_probabilities")
+
+
+def output_form(out: torch.Tensor, dim: int = -1, tol: float = 1e-4) -> str:
+    """What a floating tensor of scores looks like along ``dim``: "probabilities" (non-negative,
+    summing to 1), "log_probabilities" (at most 0, exp summing to 1) or "logits" (anything else)."""
+    x = out.detach().to("cpu", _float64)
+    if x.numel() == 0:
+        return "logits"
+    if bool((x >= -tol).all()) and bool(((x.sum(dim=dim) - 1).abs() <= tol).all()):
+        return "probabilities"
+    if bool((x <= tol).all()) and bool(((torch.logsumexp(x, dim=dim)).abs() <= tol).all()):
+        return "log_probabilities"
+    return "logits"
+
+
+def expect_form(out: Any, form: str, *, what: str, dim: int = -1) -> None:
+    """``out`` holds scores in the form the statement asks (one of logits, probabilities,
+    log_probabilities) along ``dim``; the message names the form it has instead. A single class
+    (size 1 along dim) cannot tell the forms apart and is not judged."""
+    if form not in _FORMS:
+        raise ValueError(f"form must be one of {_FORMS}, not {form!r}")
+    out = expect_tensor(out, what=what)
+    if out.dim() == 0 or out.shape[dim] < 2:
+        return
+    found = output_form(out, dim)
+    if found == form:
+        return
+    fixes = {("logits", "probabilities"): "return the scores before the softmax: the loss applies it itself.",
+             ("logits", "log_probabilities"): "return the scores before the log-softmax: the loss applies it itself.",
+             ("probabilities", "logits"): "apply a softmax along the class axis.",
+             ("probabilities", "log_probabilities"): "these are log-probabilities: exponentiate them.",
+             ("log_probabilities", "logits"): "apply a log-softmax along the class axis.",
+             ("log_probabilities", "probabilities"): "take the log (better: log-softmax the logits, it is stable)."}
+    shown = {"logits": "unnormalised scores (logits)", "probabilities": "probabilities (each row sums to 1)",
+             "log_probabilities": "log-probabilities (each row's exp sums to 1)"}
+    fail(what, f"the outputs are {shown[found]}; {form.replace('_', '-')} are asked.", fixes[(form, found)])
+
+
 # ---------------------------------------------------------------- probes that locate an error
 
 def expect_rows_independent(fn: Callable, x: torch.Tensor, *, what: str, forbidden: Sequence = (),

@@ -227,3 +227,29 @@ def test_an_in_place_change_of_a_leaf_is_explained():
 def test_a_dtype_asked_by_expect_tensor_gets_the_cause():
     msg = message(checks.expect_tensor, torch.ones(2, dtype=torch.float64), what="f", dtype=torch.float32)
     assert "expected dtype float32, got float64" in msg and "float64 constant" in hint(msg)
+
+
+# ---------------------------------------------------------------- the form of an output
+
+LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0]], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("out, form", [(LOGITS, "logits"), (torch.softmax(LOGITS, -1), "probabilities"),
+                                       (torch.log_softmax(LOGITS, -1), "log_probabilities")])
+def test_output_form_is_recognised(out, form):
+    assert checks.output_form(out) == form
+    checks.expect_form(out, form, what="f")
+
+
+@pytest.mark.parametrize("out, asked, words", [
+    (torch.softmax(LOGITS, -1), "logits", "probabilities (each row sums to 1); logits are asked"),
+    (torch.log_softmax(LOGITS, -1), "logits", "log-probabilities"),
+    (LOGITS, "probabilities", "apply a softmax"),
+    (torch.softmax(LOGITS, -1), "log_probabilities", "take the log"),
+])
+def test_the_wrong_form_is_named(out, asked, words):
+    assert words in message(checks.expect_form, out, asked, what="f")
+
+
+def test_one_class_is_not_judged():
+    checks.expect_form(torch.zeros(4, 1), "logits", what="f")     # log_softmax of one class is 0
