@@ -492,6 +492,22 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+# ---------------------------------------------------------------- probe inputs
+
+def past_overflow(dtype: torch.dtype) -> float:
+    """A magnitude at which exp overflows in ``dtype`` with room to spare (log of its largest
+    finite value, times 1.4): 993 for float64, 124 for float32, 15.5 for float16. Stability tests
+    need logits this large; 179 looks large but is harmless in float64."""
+    return 1.4 * math.log(torch.finfo(dtype).max)
+
+
+def one_hot_rows(n: int, k: int, *, dtype: torch.dtype = _float64, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(n, k) rows with a single 1 each (at random positions) and zeros elsewhere: a probe input
+    on which a sum, a max and a mean along the row all differ from each other."""
+    idx = torch.randint(0, k, (n,), generator=generator)
+    return torch.zeros(n, k, dtype=dtype).scatter_(1, idx.unsqueeze(1), 1.0)
+
+
 # ---------------------------------------------------------------- the form of an output
 
 _FORMS = ("logits", "probabilities", "log_probabilities")

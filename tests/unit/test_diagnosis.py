@@ -253,3 +253,15 @@ def test_the_wrong_form_is_named(out, asked, words):
 
 def test_one_class_is_not_judged():
     checks.expect_form(torch.zeros(4, 1), "logits", what="f")     # log_softmax of one class is 0
+
+
+def test_past_overflow_overflows_exp_in_its_dtype_only():
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        big = torch.tensor(checks.past_overflow(dtype), dtype=dtype)
+        assert torch.isinf(torch.exp(big)) and torch.isfinite(big)
+    assert checks.past_overflow(torch.float64) > 900 > 179
+
+
+def test_one_hot_rows_have_one_one_each():
+    rows = checks.one_hot_rows(6, 4, generator=torch.Generator().manual_seed(0))
+    assert rows.shape == (6, 4) and rows.sum(dim=1).tolist() == [1.0] * 6 and set(rows.unique().tolist()) == {0.0, 1.0}
