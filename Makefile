@@ -9,18 +9,21 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test test-fast release bench bench-suite bench-diagnosis env sandbox-tool clean-env
+.PHONY: lab test test-fast release bench bench-suite bench-diagnosis hub hub-tools env sandbox-tool clean-env
 
 lab: $(STAMP) sandbox-tool  ## open the course in JupyterLab
 	@mkdir -p .exchange
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) $(ROOT_FLAG) \
 		--LabApp.default_url=/lab/tree/notebooks/01-foundations/01-foundations.ipynb $(ARGS)
 
-test: $(STAMP) sandbox-tool  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
+test: $(STAMP) sandbox-tool hub-tools  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)  ## the tests that start no notebook or nbgrader (seconds)
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest tests -m "not slow" $(ARGS)
+
+hub: $(STAMP) hub-tools  ## a JupyterHub for a class on this machine (hub/jupyterhub_config.py says how to set it up)
+	$(BIN)/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
 
 release: $(STAMP)  ## regenerate notebooks/ and solutions/ from source/
 	$(BIN)/dlcourse release
@@ -48,6 +51,18 @@ sandbox-tool:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; } || \
 	    echo "note: could not install bubblewrap; autograding needs it (apt-get install bubblewrap)"; \
 	  else echo "note: autograding needs bubblewrap: sudo apt-get install bubblewrap (Debian, Ubuntu), sudo dnf install bubblewrap (Fedora)"; fi; }
+
+# JupyterHub's proxy, configurable-http-proxy, comes from npm (Node.js); installed into hub/.
+hub-tools:
+	@test -x hub/node_modules/.bin/configurable-http-proxy || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "installing configurable-http-proxy (JupyterHub's proxy) into hub/node_modules"; \
+	    npm install --silent --no-audit --no-fund --prefix hub >/dev/null || echo "note: npm could not install configurable-http-proxy"; \
+	  elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Node.js and npm (JupyterHub's proxy runs on Node.js)"; \
+	    { apt-get install -y -q nodejs npm >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nodejs npm >/dev/null 2>&1; }; } && \
+	    npm install --silent --no-audit --no-fund --prefix hub >/dev/null || echo "note: could not install configurable-http-proxy"; \
+	  else echo "note: the JupyterHub class needs Node.js and npm (apt-get install nodejs npm), then make hub-tools"; fi; }
 
 clean-env:
 	rm -rf $(VENV)

@@ -20,8 +20,8 @@ c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
 
 # A local exchange directory so that the Assignment List and the Formgrader work on one machine.
-# On a JupyterHub, point this at the shared exchange instead (see README, "Instructors").
-c.Exchange.root = os.path.join(COURSE_ROOT, ".exchange")
+# On a JupyterHub the hub sets DLCOURSE_EXCHANGE to the shared exchange (hub/jupyterhub_config.py).
+c.Exchange.root = os.environ.get("DLCOURSE_EXCHANGE") or os.path.join(COURSE_ROOT, ".exchange")
 c.Exchange.path_includes_course = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
