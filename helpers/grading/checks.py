@@ -241,6 +241,27 @@ def _shape_hint(want: tuple, got: tuple) -> str | None:
     return None
 
 
+def _size_source_hint(want: tuple, got: tuple, args: tuple, kwargs: dict) -> str | None:
+    """A dimension with a wrong size that is the size of some input's dimension: a reduction (or
+    a product) over the wrong axis. Named only when exactly one dimension differs."""
+    if len(want) != len(got):
+        return None
+    wrong = [d for d in range(len(want)) if want[d] != got[d]]
+    if len(wrong) != 1:
+        return None
+    d = wrong[0]
+    ordinals = ("first", "second", "third", "fourth", "fifth", "sixth")
+    named = [(f"the {ordinals[i]} argument" if i < len(ordinals) else f"argument {i + 1}", a)
+             for i, a in enumerate(args)] + [(f"`{k}`", v) for k, v in kwargs.items()]
+    for label, value in named:
+        if _is_tensor(value):
+            for k, size in enumerate(value.shape):
+                if int(size) == got[d] and got[d] != want[d]:
+                    return (f"dimension {d} of your result has size {got[d]}, the size of dimension {k} of {label}, "
+                            f"where {want[d]} is asked: a sum or product ran over the wrong axis?")
+    return None
+
+
 def expect_finite(value: torch.Tensor, *, what: str, hint: str | None = None) -> None:
     """No NaN or ±inf anywhere; the message says where the first one is."""
     ok = _isfinite(value)
@@ -281,7 +302,8 @@ def expect_close(actual: Any, expected: torch.Tensor, *, what: str, atol: float 
     variants = lambda: _variants(expected, args, kwargs, reference)   # noqa: E731 (built only on failure)
     if tuple(actual.shape) != tuple(expected.shape):
         hint = (diagnose(actual, mistakes, args, kwargs, expected=expected) or _match(actual, expected, variants())
-                or _shape_hint(tuple(expected.shape), tuple(actual.shape)))
+                or _shape_hint(tuple(expected.shape), tuple(actual.shape))
+                or _size_source_hint(tuple(expected.shape), tuple(actual.shape), args, kwargs))
         fail(what, f"expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}.", hint)
     if actual.device.type != expected.device.type:
         fail(what, f"the result is on {actual.device}, the input on {expected.device}.",

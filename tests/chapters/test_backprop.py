@@ -365,3 +365,15 @@ def test_hard_coded_vjp_answers_fail_other_inputs():
     fails_with(B.check_vjp_chain, vjp_ok, lambda js, v: 3 * 64 + 16, RAGGED_JS, V6, hint="")
     assert unwrap(R.matrix_chain_cost)(SQUARE_JS, V4) == 2 * 4 ** 3 + 4 ** 2
     assert vjp_ok(SQUARE_JS, V4)[1] == 3 * 4 ** 2
+
+
+def test_missing_1_over_n_is_caught_where_one_row_hides_it():
+    """With N = 1 a summed loss equals the mean; the check then repeats the batch and sees the gradient double."""
+    no_mean = lambda W, X: B._tied_grads(W, X, scale=float(X.shape[0]))  # noqa: E731
+    fails_with(B.check_tied_weights_grad, no_mean, W_TIED, X_TIED[:1], hint="the 1/N of the mean is missing")
+
+    def summed(X, y, p):
+        loss, grads = unwrap(R.loss_and_grads)(X, y, p)
+        return loss * len(y), {k: v * len(y) for k, v in grads.items()}
+
+    fails_with(B.check_loss_and_grads, summed, X_CE[:1], Y_CE[:1], P_CE, hint="the 1/N of the mean is missing")

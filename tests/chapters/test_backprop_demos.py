@@ -1,6 +1,7 @@
 """The computation-graph widget's logic against torch.autograd, the SGD button's step, the drawing,
 the widget's construction (also in grading mode), and the chapter's figures."""
 import random
+import time
 
 import matplotlib
 import pytest
@@ -8,7 +9,14 @@ import pytest
 matplotlib.use("agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from helpers import toydata  # noqa: E402
 from helpers.chapters.backprop import demos as compgraph  # noqa: E402
+from helpers.chapters.backprop import answers  # noqa: E402
+from helpers.nets import init_params  # noqa: E402
+from tests.chapters.exercise_tools import unwrap  # noqa: E402
 
 
 def random_inputs(kind, seed):
@@ -139,3 +147,59 @@ def test_figures():
 def test_figures_draw_nothing_while_grading(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert compgraph.graph_figure("linreg") is None
+
+
+# ---------------------------------------------------------------- section 9: the MLP helpers and the symmetry demo
+
+def _moons():
+    return toydata.two_moons(60, noise=0.1, seed=0)
+
+
+def _reference_loss_and_grads():
+    return unwrap(answers.loss_and_grads)
+
+
+def test_mlp_logits_and_accuracy():
+    X, y = _moons()
+    p = init_params(2, 7, 3, seed=1)
+    expected = F.linear(torch.relu(F.linear(X, p["W1"], p["b1"])), p["W2"], p["b2"])
+    assert torch.allclose(compgraph.mlp_logits(X, p), expected)          # logits, not probabilities
+    assert compgraph.accuracy(X, y, p) == pytest.approx(float((expected.argmax(1) == y).float().mean()))
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, -0.3])
+def test_constant_start_keeps_every_hidden_unit_identical(value):
+    X, y = _moons()
+    p = compgraph.constant_params(2, 6, 2, value)
+    assert compgraph.unit_spread(p["W1"], p["b1"]) == 0.0
+    result = compgraph.symmetry_run(_reference_loss_and_grads(), X, y, p, lr=0.5, steps=30)
+    assert result["first_grad_spread"] == 0.0 and result["spread"] == 0.0
+
+
+def test_random_start_breaks_the_symmetry_and_learns_more():
+    X, y = _moons()
+    lg = _reference_loss_and_grads()
+    random_run = compgraph.symmetry_run(lg, X, y, init_params(2, 16, 2, seed=0), lr=1.0, steps=150)
+    constant_run = compgraph.symmetry_run(lg, X, y, compgraph.constant_params(2, 16, 2, 0.5), lr=1.0, steps=150)
+    assert random_run["first_grad_spread"] > 0 and random_run["spread"] > 0
+    assert random_run["accuracy"] > constant_run["accuracy"]
+
+
+def test_unit_spread_measures_the_largest_difference():
+    W1 = torch.tensor([[1.0, 2.0], [1.0, 2.5], [0.0, 2.0]])
+    assert compgraph.unit_spread(W1, torch.zeros(3)) == pytest.approx(1.0)
+    assert compgraph.unit_spread(W1[:1].repeat(3, 1), torch.tensor([0.0, 0.0, -2.0])) == pytest.approx(2.0)
+
+
+def test_time_ratio_returns_the_ratio_of_best_times():
+    fast_t, slow_t, ratio = compgraph.time_ratio(lambda: None, lambda: time.sleep(0.002), repeats=2, number=2)
+    assert slow_t >= 0.002 and ratio == pytest.approx(slow_t / fast_t)
+
+
+def test_gradient_norm_colours_are_the_ones_the_lesson_names():
+    fig = compgraph.layer_gradient_norms({"a": [1.0, 2.0], "b": [1.0, 3.0], "c": [2.0, 1.0], "d": [1.0, 9.0]})
+    if fig is None:                      # figures draw nothing while grading
+        return
+    colours = [line.get_color() for line in fig.axes[0].get_lines()]
+    assert colours == ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    plt.close(fig)

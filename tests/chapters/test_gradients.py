@@ -20,12 +20,16 @@ NUM_CASES = [("quadratic", X64, 0.1, 1e-9, 1e-9), ("sum_sq_sin", torch.tensor([0
 A = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
 THETA0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
 g = torch.Generator().manual_seed(0)
-O, Y = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+REL_CASES = [(torch.tensor([1.0, -2.0, 0.0, 1e-3], dtype=torch.float64), torch.tensor([1.1, -2.5, 0.0, 2e-3], dtype=torch.float64)),
+             (torch.tensor([0.5, -3.0, 2.0]), torch.tensor([0.0, -3.0, 2.5])),
+             (torch.tensor([-4.0, -1.0]), torch.tensor([-5.0, -1.0])),
+             (torch.tensor([1e4, 1e-3]), torch.tensor([1e4, -1e-3]))]
+LIN_CASES = [G.linreg_problem(8, 3, 0, torch.float32), G.linreg_problem(50, 6, 1, bias=-1.5), G.linreg_problem(4, 4, 2)]
+SOFTREG_CASES = [G.softmax_regression_problem(6, 5, 4, 0, torch.float32), G.softmax_regression_problem(9, 3, 5, 1),
+                 G.softmax_regression_problem(7, 4, 3, 2, soft=True), G.softmax_regression_problem(5, 4, 3, 3, scale=30.0),
+                 G.softmax_regression_problem(4, 6, 10, 4, torch.float32, scale=6.0)]
 Z = torch.randn(5, 4, generator=g)
 ONE_HOT = F.one_hot(torch.tensor([0, 3, 1, 1, 2]), 4).float()
-SOFT = torch.softmax(torch.randn(5, 4, generator=g), dim=1)
-UNNORM = 2 * torch.rand(5, 4, generator=g)
-CE_CASES = [(Z, ONE_HOT), (Z, SOFT), (Z, UNNORM), (Z * 1000, ONE_HOT)]
 XR, YR = G.regression_data(n=103, d=3)
 SGD_CASES = [(XR, YR, 10, 0.05, 3, 0), (XR, YR, 16, 0.02, 4, 5)]
 
@@ -43,10 +47,13 @@ def test_reference_answers_pass_everything():
     G.check_gradient_descent(unwrap(R.gradient_descent), A, THETA0, 0.1, 20)
     G.check_gradient_descent(unwrap(R.gradient_descent), A, THETA0, 0.3, 0)
     G.check_gd_stability(unwrap(R.gradient_descent), A, THETA0)
-    G.check_mse_grad(unwrap(R.mse_grad), O, Y)
-    G.check_mse_grad(unwrap(R.mse_grad), O[:1].double(), Y[:1].double())
-    for z, y in CE_CASES:
-        G.check_softmax_ce_grad(unwrap(R.softmax_ce_grad), z, y)
+    for a, b in REL_CASES:
+        G.check_relative_error(unwrap(R.relative_error), a, b)
+    G.check_relative_error(unwrap(R.relative_error), torch.tensor([0.0, 2.0]), torch.tensor([1e-6, 2.0]), tiny=1e-3)
+    for args in LIN_CASES + [G.linreg_problem(1, 5, 3, torch.float32)]:
+        G.check_linreg_grads(unwrap(R.linreg_grads), *args)
+    for args in SOFTREG_CASES + [G.softmax_regression_problem(1, 2, 4, 5, soft=True)]:
+        G.check_softmax_regression_grads(unwrap(R.softmax_regression_grads), *args)
     for args in SGD_CASES:
         G.check_minibatch_sgd_linreg(unwrap(R.minibatch_sgd_linreg), *args)
     G.check_sgd_full_batch_is_gd(unwrap(R.minibatch_sgd_linreg), XR, YR, 0.1, 20)
@@ -90,19 +97,55 @@ def test_gradient_descent_mistakes_are_named(mistake):
     names_mistake(G.check_gradient_descent, mistake.variant, [(A, THETA0, 0.1, 20)], mistake.hint)
 
 
-@pytest.mark.parametrize("mistake", G.MSE_MISTAKES, ids=lambda m: m.name)
-def test_mse_mistakes_are_named(mistake):
-    names_mistake(G.check_mse_grad, mistake.variant, [(O, Y)], mistake.hint)
+@pytest.mark.parametrize("mistake", G.RELATIVE_ERROR_MISTAKES, ids=lambda m: m.name)
+def test_relative_error_mistakes_are_named(mistake):
+    names_mistake(G.check_relative_error, mistake.variant, REL_CASES, mistake.hint)
 
 
-def test_mse_seed_formula_message_names_the_seed_error():
-    msg = failure_messages(G.check_mse_grad, lambda o, y: o - y, [(O, Y)])[0]
-    assert "1/2 sum (o - y)^2" in msg and "2 (o - y) / (N*d)" in msg
+def test_relative_error_must_be_a_float():
+    names_mistake(G.check_relative_error, lambda a, b, tiny=1e-12: torch.tensor(unwrap(R.relative_error)(a, b)),
+                  REL_CASES[:1], "float(...)")
 
 
-@pytest.mark.parametrize("mistake", G.CE_GRAD_MISTAKES, ids=lambda m: m.name)
-def test_softmax_ce_mistakes_are_named(mistake):
-    names_mistake(G.check_softmax_ce_grad, mistake.variant, CE_CASES, mistake.hint)
+def test_relative_error_reading_of_a_numerical_gradient_in_the_message():
+    """check_numerical_grad's failure says the relative error and what it means."""
+    msg = failure_messages(G.check_numerical_grad, G.NUMERICAL_GRAD_MISTAKES[1].variant, NUM_CASES[:1])[0]
+    assert "relative error to autograd" in msg and "a wrong gradient" in msg
+
+
+@pytest.mark.parametrize("mistake", G.LINREG_MISTAKES, ids=lambda m: m.name)
+def test_linreg_mistakes_are_named(mistake):
+    names_mistake(G.check_linreg_grads, mistake.variant, LIN_CASES, mistake.hint)
+
+
+def test_linreg_gradient_wrt_predictions_is_named():
+    def wrt_prediction(X, y, w, b):
+        r = X @ w + b - y
+        return 2 * r / len(y), 2 * r.mean()
+    names_mistake(G.check_linreg_grads, wrt_prediction, LIN_CASES[:1], "gradient with respect to the N predictions")
+
+    def bias_per_example(X, y, w, b):
+        r = X @ w + b - y
+        return 2 * X.T @ r / len(y), 2 * r / len(y)
+    names_mistake(G.check_linreg_grads, bias_per_example, LIN_CASES[:1], "one value per example")
+
+
+@pytest.mark.parametrize("mistake", G.SOFTREG_MISTAKES, ids=lambda m: m.name)
+def test_softmax_regression_mistakes_are_named(mistake):
+    names_mistake(G.check_softmax_regression_grads, mistake.variant, SOFTREG_CASES, mistake.hint)
+
+
+def test_softmax_regression_logit_gradient_is_named():
+    def wrt_logits(X, Y, W, b):
+        G_ = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+        return G_, G_.sum(0)
+    names_mistake(G.check_softmax_regression_grads, wrt_logits, SOFTREG_CASES[:1], "gradient with respect to the (N, K) logits")
+
+
+def test_overflow_cases_are_past_float64_exp():
+    X, Y, W, b = SOFTREG_CASES[3]
+    assert X.dtype == torch.float64 and float((X @ W + b).abs().max()) > 710       # exp overflows float64 there
+    assert not torch.isfinite(torch.exp(X @ W + b)).all()
 
 
 @pytest.mark.parametrize("mistake", G.SGD_MISTAKES, ids=lambda m: m.name)
@@ -132,8 +175,9 @@ def test_not_implemented_says_so():
              lambda: G.check_directional_derivative(todo, "sum_sq_sin", THETA0, THETA0),
              lambda: G.check_steepest_ascent(todo, "sum_sq_sin", THETA0),
              lambda: G.check_gradient_descent(todo, A, THETA0, 0.1, 3),
-             lambda: G.check_mse_grad(todo, O, Y),
-             lambda: G.check_softmax_ce_grad(todo, Z, ONE_HOT),
+             lambda: G.check_relative_error(todo, *REL_CASES[0]),
+             lambda: G.check_linreg_grads(todo, *LIN_CASES[0]),
+             lambda: G.check_softmax_regression_grads(todo, *SOFTREG_CASES[0]),
              lambda: G.check_minibatch_sgd_linreg(todo, *SGD_CASES[0])]
     for call in calls:
         with pytest.raises(CheckFailure, match="not implemented yet"):
@@ -141,15 +185,49 @@ def test_not_implemented_says_so():
 
 
 def test_reference_and_library_calls_are_refused():
-    with pytest.raises(CheckFailure, match="helpers.chapters.gradients.answers.mse_grad"):
-        G.check_mse_grad(lambda o, y: R.mse_grad(o, y), O, Y)
+    with pytest.raises(CheckFailure, match="helpers.chapters.gradients.answers.linreg_grads"):
+        G.check_linreg_grads(lambda *a: R.linreg_grads(*a), *LIN_CASES[0])
+    with pytest.raises(CheckFailure, match="helpers.chapters.gradients.answers.relative_error"):
+        G.check_relative_error(lambda a, b: R.relative_error(a, b), *REL_CASES[0])
     with pytest.raises(CheckFailure, match="helpers.chapters.gradients.answers.minibatch_sgd_linreg"):
         G.check_minibatch_sgd_linreg(lambda *a: R.minibatch_sgd_linreg(*a), *SGD_CASES[0])
 
-    def by_autograd(z, y):
-        z = z.detach().clone().requires_grad_(True)
-        G.ce_loss(z, y).backward()
-        return z.grad
+    def by_autograd(X, Y, W, b):
+        W, b = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
+        G.ce_loss(X @ W + b, Y).backward()
+        return W.grad, b.grad
     with pytest.raises(CheckFailure, match="torch.Tensor.backward"):
-        G.check_softmax_ce_grad(by_autograd, Z, ONE_HOT)
+        G.check_softmax_regression_grads(by_autograd, *SOFTREG_CASES[0])
     assert torch.Tensor.backward.__name__ == "backward"      # restored after the check
+
+
+def test_gradients_in_another_dtype_fail():
+    def float32_always(X, y, w, b):
+        gw, gb = unwrap(R.linreg_grads)(X, y, w, b)
+        return gw.float(), gb.float()
+    names_mistake(G.check_linreg_grads, float32_always, LIN_CASES[1:2], "dtype")
+
+    def float64_always(X, Y, W, b):
+        gW, gb = unwrap(R.softmax_regression_grads)(X.double(), Y.double(), W.double(), b.double())
+        return gW, gb
+    names_mistake(G.check_softmax_regression_grads, float64_always, SOFTREG_CASES[:1], "dtype")
+
+
+def test_matrix_products_with_the_wrong_transpose_get_a_hint():
+    def x_not_transposed(X, y, w, b):
+        r = X @ w + b - y
+        return 2 * X @ r / len(y), 2 * r.mean()
+    names_mistake(G.check_linreg_grads, x_not_transposed, LIN_CASES[:1], "X.T @ r")
+    names_mistake(G.check_linreg_grads, x_not_transposed, LIN_CASES[2:3], G.LINREG_MISTAKES[3].hint)   # square X
+
+    def g_times_x(X, Y, W, b):
+        G_ = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+        return X @ G_, G_.sum(0)
+    names_mistake(G.check_softmax_regression_grads, g_times_x, SOFTREG_CASES[:1], "X.T @ dL/dZ")
+
+
+def test_relative_error_divided_by_floored_b_is_named():
+    def floored(a, b, tiny=1e-12):
+        a, b = a.double(), b.double()
+        return float(((a - b).abs() / b.abs().clamp(min=tiny)).max())
+    names_mistake(G.check_relative_error, floored, REL_CASES, "max(|b|, tiny) only")

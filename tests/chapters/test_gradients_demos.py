@@ -124,3 +124,41 @@ def test_playground_redraws_with_the_new_learning_rate(monkeypatch):
     controls(tabs.children[0])["lr"].value = 1.0          # far above 2 / lambda_max = 0.2 for kappa = 10
     assert len(shown) == before + 1
     assert titles(shown[-1])[0].endswith("DIVERGES")
+
+
+def test_gradient_check_reads_the_relative_error():
+    from helpers.chapters.gradients import answers
+    num, rel = answers.numerical_grad.__wrapped__, answers.relative_error.__wrapped__
+    x = torch.tensor([0.8, -1.3, 0.5, 2.0], dtype=torch.float64)
+    smooth = descent.gradient_check(num, rel, lambda t: (t ** 2).sum() + torch.sin(t[0] * t[1]), x)
+    assert smooth["verdict"] == "fine" and smooth["rel_error"] < 1e-7
+    assert descent.gradient_check(num, rel, lambda t: (t ** 2).sum(), x, analytic=x)["verdict"] == "WRONG"
+    kink = torch.tensor([0.8, 3e-7, -4e-7], dtype=torch.float64)
+    relu = descent.gradient_check(num, rel, descent.relu_sum, kink)
+    assert relu["numerical"][1].item() == pytest.approx(0.65, abs=1e-6) and relu["rel_error"] > 1e-2
+    assert descent.gradient_check(num, rel, descent.abs_sum, kink)["rel_error"] > 1e-2
+    assert descent.straddles_kink(kink, 1e-6).tolist() == [False, True, True]
+
+
+def test_train_validation_split_is_disjoint_seeded_and_complete():
+    tr, va = descent.train_validation_split(100, 20, seed=3)
+    assert len(tr) == 80 and len(va) == 20 and set(tr.tolist()).isdisjoint(va.tolist())
+    assert sorted(tr.tolist() + va.tolist()) == list(range(100))
+    assert torch.equal(va, descent.train_validation_split(100, 20, seed=3)[1])
+    with pytest.raises(ValueError):
+        descent.train_validation_split(10, 10)
+
+
+def test_smooth_and_best_run():
+    assert descent.smooth([1, 2, 3, 4, 5], 2).tolist() == [1.0, 1.5, 2.5, 3.5, 4.5]
+    runs = {16: {"val_acc": [0.8, 0.7]}, 128: {"val_acc": [0.6, 0.75]}}
+    assert descent.best_run(runs) == 128
+
+
+def test_batch_size_figure_titles_come_from_the_runs():
+    runs = {16: {"val_acc": [0.80, 0.70], "step_loss": [1.0] * 20 + [0.9] * 20},
+            128: {"val_acc": [0.60, 0.75], "step_loss": [1.0, 0.5, 0.4, 0.3, 0.3]}}
+    fig = descent.batch_size_runs(runs, n_train=320, lr=0.3)
+    left, right = (ax.get_title() for ax in fig.axes)
+    assert "B = 128 (0.750)" in left and "B = 128" in right and "lr = 0.3" in right
+    plt.close(fig)

@@ -265,3 +265,13 @@ def test_past_overflow_overflows_exp_in_its_dtype_only():
 def test_one_hot_rows_have_one_one_each():
     rows = checks.one_hot_rows(6, 4, generator=torch.Generator().manual_seed(0))
     assert rows.shape == (6, 4) and rows.sum(dim=1).tolist() == [1.0] * 6 and set(rows.unique().tolist()) == {0.0, 1.0}
+
+
+def test_a_size_taken_from_the_wrong_axis_of_an_input_is_named():
+    X = torch.randn(6, 5, dtype=torch.float64)
+    msg = message(checks.expect_close, torch.zeros(6, dtype=torch.float64), torch.zeros(4, dtype=torch.float64),
+                  what="db", args=(X,))
+    assert "size 6, the size of dimension 0 of the first argument, where 4 is asked" in hint(msg)
+    msg = message(checks.expect_close, torch.zeros(7, dtype=torch.float64), torch.zeros(4, dtype=torch.float64),
+                  what="db", args=(X,))
+    assert "dimension 0 of your result" not in msg            # 7 comes from nowhere: nothing to say

@@ -120,18 +120,19 @@ def loss_and_grads(X: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Ten
     return loss, grads
 
 
-# ---------------------------------------------------------------- shared weights
+# ---------------------------------------------------------------- a weight used twice (tied weights)
 
 @reference
-def shared_weight_grad(w: torch.Tensor, xs) -> torch.Tensor:
-    """dL/dw for L = sum_t (w . x_t)^2 with one shared w: the per-use gradients 2 (w . x_t) x_t, summed.
+def tied_weights_grad(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """dL/dW for the tied-weight linear autoencoder Z = X W^T, X_hat = Z W, L = ||X_hat - X||^2 / (2N).
 
-    w: (D,); xs: sequence of (D,) tensors -> (D,).
+    W is used twice (encoder and decoder), so its gradient is the sum of both uses' contributions:
+    with R = (X_hat - X) / N, dL/dW = Z^T R (decoder use) + W R^T X (encoder use).
+    W: (k, D); X: (N, D) -> (k, D).
     """
-    grad = torch.zeros_like(w)
-    for x in xs:
-        grad = grad + 2 * (w * x).sum() * x
-    return grad
+    Z = X @ W.T                                  # (N, k)  encoder: first use of W
+    R = (Z @ W - X) / X.shape[0]                 # (N, D)  dL/dX_hat; the decoder is the second use
+    return Z.T @ R + W @ R.T @ X                 # decoder use + encoder use
 
 
 # ---------------------------------------------------------------- evaluation order

@@ -67,6 +67,20 @@ def _variant_mistakes(table, grads, key: str, batch_scale: float) -> tuple[Mista
     return tuple(out)
 
 
+def _expect_unchanged_on_doubled_batch(once: torch.Tensor, twice, *, what: str, tol: dict) -> None:
+    """The gradient of a loss averaged over the batch is the same on the batch repeated twice (a summed
+    loss's gradient doubles): a probe for a missing 1/N that also works where N = 1 hides it."""
+    if torch.is_tensor(twice) and twice.shape == once.shape and torch.allclose(
+            twice.double(), once.double(), atol=tol["atol"], rtol=tol["rtol"]):
+        return
+    doubled = torch.is_tensor(twice) and twice.shape == once.shape and torch.allclose(
+        twice.double(), 2 * once.double(), atol=tol["atol"], rtol=tol["rtol"])
+    checks.fail(what, "on the same rows repeated twice the result changes, but the loss is a mean over the rows, "
+                "so its gradient must not depend on how many copies of them there are.",
+                "the 1/N of the mean is missing: every gradient of a mean loss carries it." if doubled
+                else "the result depends on the batch size: divide by N exactly once (in dL/d(output)).")
+
+
 def _autograd_vjp(f, x: torch.Tensor, grad_out: torch.Tensor) -> torch.Tensor:
     """grad_out^T (df/dx) by autograd in float64, returned in x's dtype."""
     with torch.enable_grad():
@@ -128,7 +142,7 @@ def check_activation_backward(sigmoid_backward, tanh_backward, relu_backward, z:
         checks.expect_close(out, expected, what=what, mistakes=mistakes, args=(first, grad_out), **tol)
 
 
-# ---------------------------------------------------------------- exercise 2: the delta rule, two sigmoid layers
+# ---------------------------------------------------------------- exercise 4: the delta rule, two sigmoid layers
 
 def _mlp_grads(x, t, W1, b1, W2, b2, *, out_deriv=True, hidden_deriv=True, scale=1.0, w2_transposed=False,
                sigma_of_act=False, bias_reduce="sum", w_transposed=False, sign=1.0):
@@ -204,7 +218,7 @@ def check_mlp_backward(mlp_manual_backward, x, t, W1, b1, W2, b2) -> None:
                             args=args, **_tolerance(x))
 
 
-# ---------------------------------------------------------------- exercise 3: a linear layer as an autograd.Function
+# ---------------------------------------------------------------- exercise 5: a linear layer as an autograd.Function
 
 _INPUT_NAMES = ("x", "W", "b")
 
@@ -283,7 +297,7 @@ def check_linear_function(fn_cls, x: torch.Tensor, W: torch.Tensor, b: torch.Ten
             checks.fail(f"torch.autograd.gradcheck on {what}", "the analytic gradients differ from finite differences.")
 
 
-# ---------------------------------------------------------------- exercise 4: an MLP trained by your own backward
+# ---------------------------------------------------------------- exercise 7: an MLP trained by your own backward
 
 def _mlp_forward(X, params):
     z1 = X @ params["W1"].T + params["b1"]
@@ -291,7 +305,8 @@ def _mlp_forward(X, params):
     return z1, h, h @ params["W2"].T + params["b2"]
 
 
-def _ce_grads(X, y, params, *, scale=1.0, onehot=True, mask=True, bias="sum", w_transposed=False):
+def _ce_grads(X, y, params, *, scale=1.0, onehot=True, mask=True, bias="sum", w_transposed=False,
+              output_mask=False):
     z1, h, logits = _mlp_forward(X, params)
     n = X.shape[0]
     p = torch.softmax(logits, dim=1)
@@ -299,22 +314,48 @@ def _ce_grads(X, y, params, *, scale=1.0, onehot=True, mask=True, bias="sum", w_
         p = p.clone()
         p[torch.arange(n), y] -= 1
     d2 = p / n * scale
-    d1 = d2 @ params["W2"] * ((z1 > 0).to(X.dtype) if mask else 1.0)
-    red = {"sum": lambda d: d.sum(0), "none": lambda d: d}[bias]
+    relu_mask = (z1 > 0).to(X.dtype)
+    if output_mask:                                   # the ReLU's mask taken from the wrong layer (the logits)
+        d1 = (d2 * (logits > 0).to(X.dtype)) @ params["W2"]
+    else:
+        d1 = d2 @ params["W2"] * (relu_mask if mask else 1.0)
+    red = {"sum": lambda d: d.sum(0), "none": lambda d: d, "mean": lambda d: d.mean(0)}[bias]
     wg = (lambda d, a: a.T @ d) if w_transposed else (lambda d, a: d.T @ a)
     return {"W1": wg(d1, X), "b1": red(d1), "W2": wg(d2, h), "b2": red(d2)}
 
 
 _CE_MISTAKES = (
-    ("sum-not-mean", "the loss is the *mean* cross-entropy over the batch, so every gradient carries a factor 1/N: "
-     "delta_out = (softmax(logits) - onehot(y)) / N.", {"scale": None}),
-    ("no-onehot", "the output delta of softmax + cross-entropy is p - onehot(y): subtract 1 at each example's true class.",
+    ("sum-not-mean", "the loss is the *mean* cross-entropy over the batch, so dL/d(logits) carries a factor 1/N "
+     "(each example's loss enters L with weight 1/N), and every gradient inherits it.", {"scale": None}),
+    ("no-onehot", "the derivative of -log softmax(z)_y with respect to z is softmax(z) minus the one-hot vector of y: "
+     "the term from the numerator's log e^(z_y) is missing (subtract 1 at each example's true class).",
      {"onehot": False}),
-    ("no-relu-mask", "the hidden delta misses ReLU's derivative: multiply delta_out @ W2 by (z1 > 0).", {"mask": False}),
-    ("transposed-weight-grad", "a weight gradient is transposed: dL/dW = delta.T @ a_in has W's shape (out, in).",
+    ("no-relu-mask", "the hidden delta misses ReLU's derivative: the gradient reaching the hidden layer, "
+     "(dL/dlogits) @ W2, passes only through the units that were active, 1[z1 > 0] (or 1[h > 0], the same mask).",
+     {"mask": False}),
+    ("mask-from-output-layer", "the ReLU mask is taken from the wrong layer: the ReLU sits on the hidden layer, so its "
+     "mask is 1[z1 > 0], applied after multiplying by W2; the logits have no ReLU.", {"output_mask": True}),
+    ("transposed-weight-grad", "a weight gradient is transposed: with rows as examples, Z = A W^T + b gives "
+     "dL/dW = (dL/dZ)^T A, of W's shape (out, in); A^T (dL/dZ) is its transpose.",
      {"w_transposed": True}),
-    ("bias-not-summed", "a bias gradient keeps one row per example: sum it over the batch, delta.sum(0).",
-     {"bias": "none"}),
+    ("bias-not-summed", "a bias gradient keeps one row per example: the bias is added to every row, so its gradient is "
+     "the sum over the batch of the rows of dL/dZ.", {"bias": "none"}),
+    ("bias-mean", "a bias gradient is averaged over the batch a second time: dL/dZ already carries the 1/N of the mean "
+     "loss, so the bias gradient is its plain sum over the rows.", {"bias": "mean"}),
+)
+
+
+def _ce_loss_variant(X, y, params, *, probabilities=False, total=False):
+    _, _, logits = _mlp_forward(X, params)
+    inp = torch.softmax(logits, dim=1) if probabilities else logits
+    return torch.nn.functional.cross_entropy(inp, y, reduction="sum" if total else "mean")
+
+
+CE_LOSS_MISTAKES = (
+    Mistake("loss-summed", "the loss is the *mean* cross-entropy over the batch, not the sum.",
+            lambda X, y, p: _ce_loss_variant(X, y, p, total=True)),
+    Mistake("softmax-twice", "the cross-entropy is computed from the logits (log-softmax of the logits); you applied "
+            "softmax to probabilities again.", lambda X, y, p: _ce_loss_variant(X, y, p, probabilities=True)),
 )
 
 
@@ -350,7 +391,9 @@ def check_loss_and_grads(loss_and_grads, X: torch.Tensor, y: torch.Tensor, param
                         "only compute the gradients here; the training loop applies the update.")
     exp_loss, expected = _autograd_ce(X, y, params)
     tol = _tolerance(X)
-    checks.expect_close(loss, exp_loss, what=f"{what}: the loss", **tol)
+    checks.expect_tensor(loss, what=f"{what}: the loss", shape=())
+    checks.expect_close(loss, exp_loss, what=f"{what}: the loss (mean cross-entropy of the logits)",
+                        mistakes=CE_LOSS_MISTAKES, args=(X, y, params), **tol)
     missing = [k for k in before if k not in grads]
     if missing:
         checks.fail(what, f"the grads dict lacks {missing}.", 'use the keys "W1", "b1", "W2", "b2".')
@@ -358,6 +401,16 @@ def check_loss_and_grads(loss_and_grads, X: torch.Tensor, y: torch.Tensor, param
         checks.expect_close(grads[key], expected[key], what=f"{what}: the gradient {key}",
                             mistakes=_variant_mistakes(_CE_MISTAKES, _ce_grads, key, float(X.shape[0])),
                             args=(X, y, params), **tol)
+    twice = _call(loss_and_grads, torch.cat([X, X]), torch.cat([y, y]), _clone(params), what=what,
+                  forbidden=checks.AUTOGRAD_LIBRARY + (answers.loss_and_grads,))
+    if not (isinstance(twice, tuple) and len(twice) == 2 and isinstance(twice[1], dict)):
+        checks.fail(f"{what}, then X and y repeated twice", "it no longer returns (loss, grads).",
+                    "return loss, grads for any batch size.")
+    _expect_unchanged_on_doubled_batch(loss.reshape(()), twice[0], what=f"{what}, then X and y repeated twice: the loss",
+                                       tol=tol)
+    for key in ("W2", "b2", "W1", "b1"):
+        _expect_unchanged_on_doubled_batch(grads[key], twice[1].get(key),
+                                           what=f"{what}, then X and y repeated twice: the gradient {key}", tol=tol)
 
 
 def _train(loss_and_grads, X, y, params, lr, steps):
@@ -389,47 +442,60 @@ def check_manual_training(loss_and_grads, X: torch.Tensor, y: torch.Tensor, hidd
                     "the gradients may have the right direction but the wrong scale or a missing term.")
 
 
-# ---------------------------------------------------------------- exercise 5: shared weights accumulate
+# ---------------------------------------------------------------- exercise 3: a weight used twice (tied weights)
 
-SHARED_MISTAKES = (
-    Mistake("last-use-only", "you kept only the last use's gradient: a shared weight's gradient is the *sum* over "
-            "every place it is used (grad = grad + ..., not grad = ...).",
-            lambda w, xs: 2 * (w * xs[-1]).sum() * xs[-1]),
-    Mistake("first-use-only", "you kept only the first use's gradient: add up the contributions of every x_t.",
-            lambda w, xs: 2 * (w * xs[0]).sum() * xs[0]),
-    Mistake("mean-over-uses", "you averaged the per-use gradients; L = sum_t (w . x_t)^2 is a sum, so add them.",
-            lambda w, xs: sum(2 * (w * x).sum() * x for x in xs) / len(xs)),
-    Mistake("no-factor-2", "d/dw (w . x)^2 = 2 (w . x) x: the factor 2 is missing.",
-            lambda w, xs: sum((w * x).sum() * x for x in xs)),
-    Mistake("no-inner-product", "d/dw (w . x)^2 = 2 (w . x) x: the factor (w . x) is missing.",
-            lambda w, xs: sum(2 * x for x in xs)),
+def _tied_grads(W, X, *, decoder=True, encoder=True, scale=1.0, combine="sum", transposed=False):
+    """Variants of dL/dW for Z = X W^T, X_hat = Z W, L = ||X_hat - X||^2 / (2N), with catalogued mistakes."""
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0] * scale
+    dec = (R.T @ Z if transposed else Z.T @ R) if decoder else 0.0
+    enc = ((X.T @ R @ W.T) if transposed else (W @ R.T @ X)) if encoder else 0.0
+    total = dec + enc
+    return total / 2 if combine == "mean" else total
+
+
+TIED_MISTAKES = (
+    Mistake("decoder-use-only", "W is used twice, by the encoder (Z = X W^T) and by the decoder (X_hat = Z W); you kept "
+            "only the decoder's term Z^T R. The chain rule adds the contribution of every use: also "
+            "backpropagate R through the decoder to Z (R W^T) and from Z to W.",
+            lambda W, X: _tied_grads(W, X, encoder=False)),
+    Mistake("encoder-use-only", "W is used twice; you kept only the encoder's term (the path through Z). The decoder "
+            "X_hat = Z W uses W directly too: add its term, Z^T (dL/dX_hat).",
+            lambda W, X: _tied_grads(W, X, decoder=False)),
+    Mistake("uses-averaged", "the contributions of the two uses of W are *added* (chain rule), not averaged.",
+            lambda W, X: _tied_grads(W, X, combine="mean")),
+    Mistake("no-1/N", "the loss is divided by 2N (a mean over the N rows): dL/dX_hat = (X_hat - X) / N, and that "
+            "1/N carries into both terms.", lambda W, X: _tied_grads(W, X, scale=float(X.shape[0]))),
+    Mistake("no-half", "L has a factor 1/2 in front of the squared norm, so dL/dX_hat = (X_hat - X) / N, without a 2.",
+            lambda W, X: _tied_grads(W, X, scale=2.0)),
+    Mistake("transposed-terms", "a term is transposed: dL/dW has W's shape (k, D). The decoder's term is Z^T R (k, N)(N, D) "
+            "and the encoder's W R^T X (k, D)(D, N)(N, D); R^T Z and X^T R W^T are their transposes.",
+            lambda W, X: _tied_grads(W, X, transposed=True)),
 )
 
-
-def check_shared_weight_grad(shared_weight_grad, w: torch.Tensor, xs: list) -> None:
-    """shared_weight_grad(w, xs) equals autograd's dL/dw for L = sum_t (w . x_t)^2: the per-use gradients summed."""
-    what = f"shared_weight_grad for w of shape {tuple(w.shape)} used {len(xs)} time(s)"
-    out = _call(shared_weight_grad, w.clone(), [x.clone() for x in xs], what=what,
-                forbidden=checks.AUTOGRAD_LIBRARY + (answers.shared_weight_grad,))
-    checks.expect_tensor(out, what=what, shape=tuple(w.shape))
-    expected = _autograd_vjp(lambda v: sum(((v * x.to(_float64)).sum()) ** 2 for x in xs), w,
-                             torch.tensor(1.0, dtype=_float64))
-    checks.expect_close(out, expected, what=what, mistakes=SHARED_MISTAKES, args=(w, xs), **_tolerance(w))
+TIED_FORBIDDEN = checks.AUTOGRAD_LIBRARY
 
 
-def check_accumulation(shared_weight_grad, w: torch.Tensor, xs: list) -> None:
-    """Calling .backward() twice without zeroing leaves twice the gradient in w.grad: PyTorch accumulates
-    into .grad, exactly as a shared weight accumulates its uses."""
-    what = "w.grad after two backward() calls without zero_grad"
-    one = _call(shared_weight_grad, w.clone(), [x.clone() for x in xs], what="shared_weight_grad",
-                forbidden=checks.AUTOGRAD_LIBRARY + (answers.shared_weight_grad,))
-    leaf = w.detach().clone().requires_grad_(True)
+def _autograd_tied(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     with torch.enable_grad():
-        for _ in range(2):
-            loss = sum((leaf * x).sum() ** 2 for x in xs)
-            loss.backward()
-    checks.expect_close(leaf.grad, 2 * one, what=f"{what} compared with 2 * shared_weight_grad(w, xs)",
-                        **_tolerance(w))
+        leaf = W.detach().to(_float64).requires_grad_(True)
+        X64 = X.to(_float64)
+        loss = ((X64 @ leaf.T @ leaf - X64) ** 2).sum() / (2 * X.shape[0])
+        (g,) = _grad(loss, leaf)
+    return g.to(W.dtype)
+
+
+def check_tied_weights_grad(tied_weights_grad, W: torch.Tensor, X: torch.Tensor) -> None:
+    """tied_weights_grad(W, X) equals autograd's dL/dW for Z = X W^T, X_hat = Z W, L = ||X_hat - X||^2 / (2N):
+    the contributions of both uses of W (encoder and decoder), added, in W's shape and dtype."""
+    what = f"tied_weights_grad for W {tuple(W.shape)} and X {tuple(X.shape)} ({str(W.dtype).replace('torch.', '')})"
+    out = _call(tied_weights_grad, W.clone(), X.clone(), what=what,
+                forbidden=TIED_FORBIDDEN + (answers.tied_weights_grad,))
+    checks.expect_tensor(out, what=what, shape=tuple(W.shape), dtype=W.dtype)
+    checks.expect_close(out, _autograd_tied(W, X), what=what, mistakes=TIED_MISTAKES, args=(W, X), **_tolerance(W))
+    twice = _call(tied_weights_grad, W.clone(), torch.cat([X, X]), what=what,
+                  forbidden=TIED_FORBIDDEN + (answers.tied_weights_grad,))
+    _expect_unchanged_on_doubled_batch(out, twice, what=f"{what}, then X repeated twice", tol=_tolerance(W))
 
 
 # ---------------------------------------------------------------- exercise 6: evaluation order and its cost
@@ -503,7 +569,7 @@ def check_vjp_chain(vjp_chain, matrix_chain_cost, jacobians: list, v: torch.Tens
                         args=(jacobians, v))
 
 
-# ---------------------------------------------------------------- exercise 7: fan-out
+# ---------------------------------------------------------------- exercise 2: fan-out
 
 SILU_MISTAKES = (
     Mistake("sigmoid-path-only", "x reaches y along two paths (as the factor x and inside sigma(x)); you kept only "

@@ -13,6 +13,7 @@ Two graphs are built in:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -318,6 +319,9 @@ def graph_figure(kind: str, inputs: dict[str, float] | None = None):
     return fig
 
 
+NORM_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")   # in the order of the norms dict
+
+
 @figure
 def layer_gradient_norms(norms: dict[str, list[float]], title: str = ""):
     """Norm of dL/dh_l per layer l (layer 1 nearest the input), one line per activation, log scale.
@@ -325,8 +329,8 @@ def layer_gradient_norms(norms: dict[str, list[float]], title: str = ""):
     norms: {activation name: [norm at layer 1, ..., norm at layer D]}.
     """
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    for name, values in norms.items():
-        ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3, label=name)
+    for (name, values), color in zip(norms.items(), NORM_COLORS):
+        ax.semilogy(range(1, len(values) + 1), values, "o-", ms=3, label=name, color=color)
     ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖∂L/∂h‖ (log scale)",
            title=title or "gradient size at each layer of a deep MLP")
     ax.legend(frameon=False)
@@ -381,3 +385,65 @@ def chain_costs(ns, counts_vjp, counts_matrix, times_vjp=None, times_matrix=None
         ax.minorticks_off()
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- the one-hidden-layer ReLU MLP of section 9
+
+def mlp_logits(X: torch.Tensor, params: dict) -> torch.Tensor:
+    """Forward pass of relu(X W1^T + b1) W2^T + b2. X: (N, D) -> (N, K) logits (not probabilities)."""
+    return (X @ params["W1"].T + params["b1"]).clamp(min=0) @ params["W2"].T + params["b2"]
+
+
+def accuracy(X: torch.Tensor, y: torch.Tensor, params: dict) -> float:
+    """Fraction of rows of X (N, D) whose largest logit is the label y (N,)."""
+    return float((mlp_logits(X, params).argmax(dim=1) == y).to(torch.float32).mean())
+
+
+def constant_params(d_in: int, hidden: int, d_out: int, value: float, dtype=torch.float32, device=None) -> dict:
+    """The MLP's parameters with every weight equal to ``value`` and zero biases (the init that fails)."""
+    return {"W1": torch.full((hidden, d_in), value, dtype=dtype, device=device),
+            "b1": torch.zeros(hidden, dtype=dtype, device=device),
+            "W2": torch.full((d_out, hidden), value, dtype=dtype, device=device),
+            "b2": torch.zeros(d_out, dtype=dtype, device=device)}
+
+
+def unit_spread(W1: torch.Tensor, b1: torch.Tensor) -> float:
+    """How different the hidden units are: the largest |difference| between any unit's incoming weights and
+    bias and those of unit 0. W1: (H, D); b1: (H,). 0 means every hidden unit computes the same function."""
+    rows = torch.cat([W1, b1[:, None]], dim=1)                      # (H, D + 1)
+    return float((rows - rows[:1]).abs().max())
+
+
+def symmetry_run(loss_and_grads, X: torch.Tensor, y: torch.Tensor, params: dict, lr: float = 1.0,
+                 steps: int = 200) -> dict:
+    """Full-batch gradient descent with ``loss_and_grads``; measures whether the hidden units ever differ.
+
+    Returns {"first_grad_spread": unit_spread of (dW1, db1) at step 0, "spread": unit_spread of (W1, b1)
+    after training, "accuracy": training accuracy, "loss": final loss}.
+    """
+    first = None
+    for _ in range(steps):
+        loss, grads = loss_and_grads(X, y, params)
+        if first is None:
+            first = unit_spread(grads["W1"], grads["b1"])
+        params = {k: v - lr * grads[k] for k, v in params.items()}
+    return {"first_grad_spread": first, "spread": unit_spread(params["W1"], params["b1"]),
+            "accuracy": accuracy(X, y, params), "loss": float(loss)}
+
+
+def time_ratio(fast, slow, repeats: int = 5, number: int = 20) -> tuple[float, float, float]:
+    """(best seconds per call of fast, of slow, slow / fast): each the best of ``repeats`` runs of
+    ``number`` calls. Call it inside ``helpers.runtime.cpu_threads()`` so both run on the same threads."""
+    def best(fn):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times.append((time.perf_counter() - start) / number)
+        return min(times)
+
+    t_fast, t_slow = best(fast), best(slow)
+    return t_fast, t_slow, t_slow / t_fast

@@ -55,19 +55,33 @@ def gradient_descent(grad_fn: Callable[[torch.Tensor], torch.Tensor], theta0: to
 
 
 @reference
-def mse_grad(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Gradient of L = mean over the N*d entries of (o - y)^2 with respect to o. o, y: (N, d) -> (N, d)."""
-    return 2 * (o - y) / o.numel()
+def relative_error(a: torch.Tensor, b: torch.Tensor, tiny: float = 1e-12) -> float:
+    """Largest entrywise |a - b| / max(|a|, |b|, tiny), as a Python float. a, b: one shape (any)."""
+    a64, b64 = a.detach().to(torch.float64), b.detach().to(torch.float64)
+    scale = torch.maximum(torch.maximum(a64.abs(), b64.abs()), torch.full_like(a64, tiny))
+    return float(((a64 - b64).abs() / scale).max())
 
 
 @reference
-def softmax_ce_grad(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Gradient of L = -(1/N) sum_n sum_k y_nk log softmax(z_n)_k with respect to z.
+def linreg_grads(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of L(w, b) = (1/N) sum_n (x_n . w + b - y_n)^2 with respect to w and b.
 
-    z: (N, K) logits; y: (N, K) non-negative targets (one-hot, or soft) -> (N, K).
+    X: (N, d); y: (N,); w: (d,); b: 0-d -> (dL/dw of shape (d,), dL/db 0-d), in X's dtype.
     """
-    p = torch.softmax(z, dim=1)
-    return (p * y.sum(dim=1, keepdim=True) - y) / z.shape[0]
+    r = X @ w + b - y                                   # (N,) residuals yhat - y
+    return 2 * X.T @ r / X.shape[0], 2 * r.sum() / X.shape[0]
+
+
+@reference
+def softmax_regression_grads(X: torch.Tensor, Y: torch.Tensor, W: torch.Tensor,
+                             b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of L = -(1/N) sum_n sum_k Y_nk log softmax(x_n W + b)_k with respect to W and b.
+
+    X: (N, d); Y: (N, K) rows that sum to 1 (one-hot or soft); W: (d, K); b: (K,)
+    -> (dL/dW of shape (d, K), dL/db of shape (K,)). Stable for logits past exp's overflow.
+    """
+    G = (torch.softmax(X @ W + b, dim=1) - Y) / X.shape[0]     # (N, K) = dL/dZ
+    return X.T @ G, G.sum(dim=0)
 
 
 @reference

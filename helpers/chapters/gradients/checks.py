@@ -34,8 +34,9 @@ NUMERICAL_GRAD_FORBIDDEN = checks.AUTOGRAD_LIBRARY + (answers.numerical_grad, ch
 SUM_SQUARES_FORBIDDEN = (answers.grad_of_sum_of_squares,)
 DIRECTIONAL_FORBIDDEN = (answers.directional_derivative,)
 GD_FORBIDDEN = (answers.gradient_descent,)
-MSE_FORBIDDEN = MSE_LIBRARY + (answers.mse_grad,)
-CE_FORBIDDEN = CE_LIBRARY + (answers.softmax_ce_grad,)
+RELATIVE_ERROR_FORBIDDEN = (answers.relative_error,)
+LINREG_FORBIDDEN = MSE_LIBRARY + (answers.linreg_grads,)
+SOFTREG_FORBIDDEN = CE_LIBRARY + (answers.softmax_regression_grads,)
 SGD_FORBIDDEN = (answers.minibatch_sgd_linreg,)
 
 
@@ -160,8 +161,84 @@ def check_numerical_grad(numerical_grad, name: str, x: torch.Tensor, h: float | 
         checks.fail(what, "it changed the caller's x.",
                     "perturb a copy, x = x.detach().to(torch.float64).clone(), never the argument itself.")
     expected = _autograd(f, before)
+    rel = _rel(out, expected) if bool(torch.isfinite(out.detach().to(_float64)).all()) else math.inf
+    verdict = "fine" if rel < 1e-7 else "suspicious" if rel < 1e-2 else "a wrong gradient"
+    what += f" (relative error to autograd {rel:.1e}: {verdict})"
     checks.expect_close(out, expected, what=what, atol=atol, rtol=rtol, mistakes=NUMERICAL_GRAD_MISTAKES,
                         args=(f, before), kwargs=kwargs)
+
+
+# ---------------------------------------------------------------- exercise 1b: relative error
+
+def _rel(a, b, tiny: float = 1e-12, *, scale: str = "max", reduce: str = "max") -> float:
+    """The relative error of the exercise (scale="max", reduce="max") and the usual ways to get it wrong."""
+    a64, b64 = a.detach().to(_float64), b.detach().to(_float64)
+    floor = torch.full_like(a64, tiny)
+    if scale == "norm":
+        return float(_norm(a64 - b64) / max(float(_norm(a64)), float(_norm(b64)), tiny))
+    den = {"max": torch.maximum(torch.maximum(a64.abs(), b64.abs()), floor),
+           "b": b64.abs(),
+           "b-floored": torch.maximum(b64.abs(), floor),
+           "sum": torch.maximum(a64.abs() + b64.abs(), floor),
+           "no-tiny": torch.maximum(a64.abs(), b64.abs()),
+           "signed": torch.maximum(torch.maximum(a64, b64), floor)}[scale]
+    err = (a64 - b64).abs() / den
+    return float(err.max() if reduce == "max" else err.mean())
+
+
+RELATIVE_ERROR_MISTAKES = (
+    Mistake("no-tiny",
+            "where both entries are 0 you divided 0 by 0 (nan): include tiny in the maximum, max(|a|, |b|, tiny).",
+            lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="no-tiny")),
+    Mistake("divides-by-b",
+            "you divided by |b| only: the relative error must not depend on which argument is the reference, "
+            "and it must stay finite where b is 0. Divide by max(|a|, |b|, tiny).",
+            lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="b")),
+    Mistake("divides-by-b-floored",
+            "you divided by max(|b|, tiny) only: the relative error must not depend on which argument is the "
+            "reference, and where b is 0 it must compare with |a|. Divide by max(|a|, |b|, tiny).",
+            lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="b-floored")),
+    Mistake("sum-denominator",
+            "you divided by |a| + |b|: the exercise's scale is the larger of the two, max(|a|, |b|, tiny).",
+            lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="sum")),
+    Mistake("no-abs-in-denominator",
+            "the scale must use absolute values: for negative entries max(a, b) is negative (or the tiny floor). "
+            "Use max(|a|, |b|, tiny).", lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="signed")),
+    Mistake("mean-not-max",
+            "you averaged the entrywise errors: a gradient check reports the worst entry (.max()), since a single "
+            "wrong entry is a bug.", lambda a, b, tiny=1e-12: _rel(a, b, tiny, reduce="mean")),
+    Mistake("norm-based",
+            "you compared norms, |a - b| / max(|a|, |b|) over the whole tensor: the exercise asks for the "
+            "largest entrywise relative error, which does not let large entries hide a wrong small one.",
+            lambda a, b, tiny=1e-12: _rel(a, b, tiny, scale="norm")),
+)
+
+
+def _same_float(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-12)
+
+
+def check_relative_error(relative_error, a: torch.Tensor, b: torch.Tensor, tiny: float | None = None) -> None:
+    """relative_error(a, b[, tiny]) is the Python float max over entries of |a - b| / max(|a|, |b|, tiny)."""
+    kwargs = {} if tiny is None else {"tiny": tiny}
+    what = (f"relative_error(a, b{'' if tiny is None else f', tiny={tiny}'}) for a = {checks.fmt(a)}, "
+            f"b = {checks.fmt(b)}")
+    out = checks.call(relative_error, a, b, what=what, forbidden=RELATIVE_ERROR_FORBIDDEN, **kwargs)
+    if isinstance(out, torch.Tensor):
+        checks.fail(what, f"expected a Python float, got a tensor {checks.fmt(out)}.",
+                    "turn the 0-d result into a number with float(...) or .item().")
+    if not isinstance(out, float):
+        checks.fail(what, f"expected a Python float, got {type(out).__name__} {checks.fmt(out)}.")
+    expected = _rel(a, b, **kwargs)
+    if _same_float(out, expected):
+        return
+    hint = None
+    for mistake in RELATIVE_ERROR_MISTAKES:
+        wrong = mistake.variant(a, b, **kwargs)
+        if not _same_float(wrong, expected) and _same_float(out, wrong):
+            hint = mistake.hint
+            break
+    checks.fail(what, f"expected {expected:.6g}, got {out:.6g}.", hint)
 
 
 # ---------------------------------------------------------------- exercise 2: autograd on x^2 + y^2
@@ -334,37 +411,132 @@ def check_gd_stability(gradient_descent, A: torch.Tensor, theta0: torch.Tensor, 
                         "above 2/lambda_max each step should overshoot further.")
 
 
-# ---------------------------------------------------------------- exercise 5: MSE gradient
+# ---------------------------------------------------------------- exercise 5: gradients of linear regression's MSE
 
-_SEED_HINT = ("this is the derivative printed in some notes, dL/do_i = o_i - y_i. It is right only for "
-              "L = 1/2 sum (o - y)^2; for the mean over the N*d entries, L = mean((o - y)^2), "
-              "the derivative is 2 (o - y) / (N*d).")
-MSE_MISTAKES = (
-    Mistake("seed-formula", _SEED_HINT, lambda o, y: o - y),
-    Mistake("seed-formula-batch-mean", _SEED_HINT, lambda o, y: (o - y) / o.shape[0]),
-    Mistake("half-convention", "the factor 2 from d/do (o - y)^2 = 2 (o - y) is missing (that is the gradient of "
-            "half the MSE).", lambda o, y: (o - y) / o.numel()),
-    Mistake("no-batch-mean", "you divided by d only: the loss averages over the N examples of the batch as well, "
-            "so divide by N*d.", lambda o, y: 2 * (o - y) / o.shape[-1]),
-    Mistake("no-output-mean", "you divided by N only: the MSE also averages over the d outputs, so divide by N*d.",
-            lambda o, y: 2 * (o - y) / o.shape[0]),
-    Mistake("no-mean", "the gradient of a mean carries its 1/(N*d): you returned the gradient of the sum.",
-            lambda o, y: 2 * (o - y)),
-    Mistake("flipped-sign", "the sign is flipped: dL/do = 2 (o - y) / (N*d), positive where o is above y.",
-            lambda o, y: 2 * (y - o) / o.numel()),
+def _linreg_variant(X, y, w, b, *, sign=1.0, factor=2.0, mean=True, transposed=True, bias_in_pred=True,
+                    bias_grad="sum"):
+    """What a derivation of dL/dw, dL/db for L = mean((Xw + b - y)^2) gives with one step changed.
+    Computed in float64, returned in X's dtype."""
+    X64, y64, w64, b64 = (t.detach().to(_float64) for t in (X, y, w, b))
+    n = X.shape[0] if mean else 1
+    r = sign * (X64 @ w64 + (b64 if bias_in_pred else 0.0) - y64)                 # (N,)
+    gw = (X64.T @ r if transposed else X64 @ r) * factor / n
+    gb = {"sum": r.sum(), "zero": torch.zeros((), dtype=_float64)}[bias_grad] * factor / n
+    return gw.to(X.dtype), gb.to(X.dtype)
+
+
+LINREG_MISTAKES = (
+    Mistake("no-mean",
+            "the 1/N of the mean is missing: L averages (yhat_n - y_n)^2 over the N examples, and the derivative "
+            "of a mean is the mean of the derivatives. Without it the gradient grows with the batch size.",
+            lambda *a: _linreg_variant(*a, mean=False)),
+    Mistake("no-factor-2",
+            "the factor 2 of d/du u^2 = 2u is missing (what you wrote is the gradient of half the MSE).",
+            lambda *a: _linreg_variant(*a, factor=1.0)),
+    Mistake("flipped-sign",
+            "the sign is flipped: d/dyhat (yhat - y)^2 = 2 (yhat - y), positive where the prediction is too high, "
+            "so that a step against the gradient lowers the prediction. With y - yhat inside, the inner "
+            "derivative d(y - yhat)/dw = -x brings a minus sign back.",
+            lambda *a: _linreg_variant(*a, sign=-1.0)),
+    Mistake("X-not-transposed",
+            "you multiplied X @ r: the chain rule sums the residuals times their inputs over the examples, "
+            "sum_n r_n x_n, which is X.T @ r (a (d,) vector), not X @ r.",
+            lambda X, y, w, b: _linreg_variant(X, y, w, b, transposed=False) if X.shape[0] == X.shape[1]
+            else _raise()),
+    Mistake("no-bias-in-prediction",
+            "your residuals ignore b: the prediction is yhat = X w + b, so b must be in yhat - y "
+            "(this only shows when b is not 0).",
+            lambda *a: _linreg_variant(*a, bias_in_pred=False)),
+    Mistake("no-bias-gradient",
+            "your dL/db is 0: every prediction moves one-for-one with b (d yhat_n / db = 1), so dL/db collects "
+            "dL/dyhat_n from all the examples.",
+            lambda *a: _linreg_variant(*a, bias_grad="zero")),
 )
+_PREDICTION_HINT = ("this is dL/dyhat, the gradient with respect to the N predictions (one entry per example). "
+                    "The exercise asks for the gradient with respect to the weights: by the chain rule "
+                    "dL/dw_j = sum_n dL/dyhat_n * d yhat_n / dw_j, and d yhat_n / dw_j = X[n, j].")
+_BIAS_PER_EXAMPLE_HINT = ("dL/db must be one number, like b: you returned one value per example. b enters every "
+                          "prediction, so add up the per-example contributions.")
 
 
-def check_mse_grad(mse_grad, o: torch.Tensor, y: torch.Tensor) -> None:
-    """mse_grad(o, y) equals autograd's gradient of mean((o - y)**2) with respect to o: 2 (o - y) / (N*d)."""
-    what = f"mse_grad(o, y) for o of shape {tuple(o.shape)}"
-    out = checks.call(mse_grad, o, y, what=what, forbidden=MSE_FORBIDDEN)
-    checks.expect_tensor(out, what=what, shape=tuple(o.shape))
-    expected = _autograd(lambda t: ((t - y.to(_float64)) ** 2).mean(), o).to(o.dtype)
-    checks.expect_close(out, expected, what=what, atol=1e-7, rtol=1e-5, mistakes=MSE_MISTAKES, args=(o, y))
+_LINREG_SHAPE_HINT = ("a matrix product with mismatched shapes: X is (N, d) and the residuals r are (N,), so the sum "
+                      "over the examples, sum_n r_n x_n, is X.T @ r (shape (d,)); X @ r does not fit.")
+_SOFTREG_SHAPE_HINT = ("a matrix product with mismatched shapes: X is (N, d) and dL/dZ is (N, K), so "
+                       "dL/dW = X.T @ dL/dZ (shape (d, K)), the sum over the examples n.")
 
 
-# ---------------------------------------------------------------- exercise 6: softmax + cross-entropy gradient
+def _call_matrix_code(fn, args, what, forbidden, shape_hint):
+    """checks.call, with a hint about transposes when the student's own matrix product failed on shapes."""
+    try:
+        return checks.call(fn, *args, what=what, forbidden=forbidden)
+    except checks.CheckFailure as err:
+        text = str(err)
+        if "calling it raised" in text and any(s in text for s in ("size mismatch", "cannot be multiplied",
+                                                                     "must match the size", "shape mismatch")):
+            problem = text.split("\n  Likely mistake:")[0]          # the generic hint is about layers' weights
+            raise checks.CheckFailure(f"{problem}\n  Likely mistake: {shape_hint}") from None
+        raise
+
+
+def _raise():
+    raise ValueError("this mistake is only visible on a square X")
+
+
+def _component(mistakes, k: int) -> tuple:
+    """The same catalogue, each variant reduced to the k-th entry of the pair it returns."""
+    return tuple(Mistake(m.name, m.hint, lambda *a, _v=m.variant: _v(*a)[k]) for m in mistakes)
+
+
+def _pair(out, what: str, names: tuple[str, str]):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        checks.fail(what, f"expected a pair ({names[0]}, {names[1]}), got {checks.fmt(out)}.",
+                    f"return both gradients: return {names[0].replace('dL/d', 'grad_')}, {names[1].replace('dL/d', 'grad_')}.")
+    return out
+
+
+def _tolerances(dtype) -> dict:
+    return {"atol": 1e-10, "rtol": 1e-8} if dtype == _float64 else {"atol": 1e-5, "rtol": 1e-4}
+
+
+def _linreg_loss(X, y, w, b):
+    return ((X @ w + b - y) ** 2).mean()
+
+
+def check_linreg_grads(linreg_grads, X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> None:
+    """linreg_grads(X, y, w, b) returns (dL/dw (d,), dL/db 0-d) of L = mean((X w + b - y)^2), equal to autograd's
+    in float64, in X's dtype."""
+    n, d = X.shape
+    what = f"linreg_grads(X, y, w, b) with X of shape {(n, d)} ({X.dtype}), b = {float(b):.3g}"
+    args = (X, y, w, b)
+    gw, gb = _pair(_call_matrix_code(linreg_grads, args, what, LINREG_FORBIDDEN, _LINREG_SHAPE_HINT), what,
+                   ("dL/dw", "dL/db"))
+    checks.expect_tensor(gw, what=f"dL/dw from {what}")
+    checks.expect_tensor(gb, what=f"dL/db from {what}")
+    if tuple(gw.shape) == (n,) and n != d:
+        checks.fail(f"dL/dw from {what}", f"expected shape {(d,)} (one entry per weight), got {(n,)}.", _PREDICTION_HINT)
+    if tuple(gb.shape) == (n,) and n != 1:
+        checks.fail(f"dL/db from {what}", f"expected a 0-d tensor, got shape {(n,)}.", _BIAS_PER_EXAMPLE_HINT)
+    with torch.enable_grad():
+        w64 = w.detach().to(_float64).requires_grad_(True)
+        b64 = b.detach().to(_float64).requires_grad_(True)
+        ew, eb = _autograd_grad(_linreg_loss(X.to(_float64), y.to(_float64), w64, b64), (w64, b64))
+    tol = _tolerances(X.dtype)
+    checks.expect_close(gw, ew.to(X.dtype), what=f"dL/dw from {what}", mistakes=_component(LINREG_MISTAKES, 0),
+                        args=args, check_dtype=True, **tol)
+    checks.expect_close(gb, eb.to(X.dtype), what=f"dL/db from {what}", mistakes=_component(LINREG_MISTAKES, 1),
+                        args=args, check_dtype=True, **tol)
+
+
+def linreg_problem(n: int, d: int, seed: int, dtype=_float64, bias: float = 0.7):
+    """A random (X, y, w, b) for linreg_grads: X (n, d), y (n,), w (d,), b 0-d, in ``dtype``."""
+    g = _Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g, dtype=_float64)
+    y = torch.randn(n, generator=g, dtype=_float64)
+    w = torch.randn(d, generator=g, dtype=_float64)
+    return X.to(dtype), y.to(dtype), w.to(dtype), torch.tensor(bias, dtype=dtype)
+
+
+# ---------------------------------------------------------------- exercise 6: gradients of softmax regression
 
 def _naive_softmax(z):
     e = torch.exp(z)
@@ -377,25 +549,59 @@ def _softmax64(z):
     return e / e.sum(dim=1, keepdim=True)
 
 
-CE_GRAD_MISTAKES = (
-    Mistake("no-batch-mean", "the loss is the mean over the N examples, so its gradient is (p - y) / N.",
-            lambda z, y: _softmax64(z) * y.sum(1, keepdim=True) - y),
-    Mistake("assumes-normalized-targets",
-            "p - y is the gradient only when every row of y sums to 1. In general dL/dz = p * sum_k(y_k) - y "
-            "(divided by N): the log-sum-exp term is weighted by the total target mass.",
-            lambda z, y: (_softmax64(z) - y) / z.shape[0]),
-    Mistake("flipped-sign", "the sign is flipped: the gradient is p - y (raising the true class's logit lowers the "
-            "loss, so its gradient entry is negative).",
-            lambda z, y: (y - _softmax64(z) * y.sum(1, keepdim=True)) / z.shape[0]),
+def _softreg_variant(X, Y, W, b, *, sign=1.0, mean=True, transposed=False, bias_in_logits=True, bias_grad="sum",
+                     softmax=_softmax64, prob_term=1.0, target_term=1.0, per_class=False):
+    """What a derivation of dL/dW, dL/db for softmax regression gives with one step changed (float64 inside,
+    X's dtype out)."""
+    X64, Y64, W64, b64 = (t.detach().to(_float64) for t in (X, Y, W, b))
+    n, k = Y.shape
+    Z = X64 @ W64 + (b64 if bias_in_logits else 0.0)
+    G = sign * (prob_term * softmax(Z) - target_term * Y64) / (n if mean else 1) / (k if per_class else 1)
+    gW = G.T @ X64 if transposed else X64.T @ G
+    gb = {"sum": G.sum(0), "zero": torch.zeros(k, dtype=_float64), "mean": G.mean(0)}[bias_grad]
+    return gW.to(X.dtype), gb.to(X.dtype)
+
+
+SOFTREG_MISTAKES = (
+    Mistake("no-mean",
+            "the 1/N of the mean over the batch is missing: the loss averages the N per-example cross-entropies.",
+            lambda *a: _softreg_variant(*a, mean=False)),
+    Mistake("flipped-sign",
+            "the sign is flipped: dL/dz = p - y (raising the true class's logit lowers the loss, so its entry is "
+            "negative), not y - p.", lambda *a: _softreg_variant(*a, sign=-1.0)),
+    Mistake("transposed",
+            "your dL/dW is transposed, shape (K, d): a gradient has the shape of its parameter, W is (d, K), and "
+            "dL/dW_jk = sum_n X[n, j] * dL/dz_nk, which is X.T @ G (G = dL/dZ), not G.T @ X.",
+            lambda *a: _softreg_variant(*a, transposed=True)),
+    Mistake("no-softmax-term",
+            "you differentiated only the -sum_k y_k z_k part of -log softmax(z)_y: the log-sum-exp part, "
+            "log sum_j exp(z_j), has derivative softmax(z), so dL/dz is p - y.",
+            lambda *a: _softreg_variant(*a, prob_term=0.0)),
+    Mistake("no-target-term",
+            "you differentiated only the log-sum-exp part of the loss: the -sum_k y_k z_k part contributes -y, "
+            "so dL/dz is p - y.", lambda *a: _softreg_variant(*a, target_term=0.0)),
+    Mistake("no-bias-in-logits",
+            "your logits ignore b: z = x W + b, and p = softmax(z) must include it (this only shows when b is "
+            "not 0).", lambda *a: _softreg_variant(*a, bias_in_logits=False)),
+    Mistake("no-bias-gradient",
+            "your dL/db is 0: b_k enters every example's logit z_nk with dz_nk/db_k = 1, so dL/db_k collects "
+            "dL/dz_nk over the examples n.", lambda *a: _softreg_variant(*a, bias_grad="zero")),
+    Mistake("bias-averaged-twice",
+            "your dL/db is N times too small: the 1/N is already in dL/dZ, so dL/db is its sum over the "
+            "examples, not its mean.", lambda *a: _softreg_variant(*a, bias_grad="mean")),
+    Mistake("mean-over-classes",
+            "you divided by N*K: the loss sums over the K classes and averages over the N examples only.",
+            lambda *a: _softreg_variant(*a, per_class=True)),
+    Mistake("softmax-dim0", "softmax must normalize each row (dim=1, over the classes), not each column.",
+            lambda *a: _softreg_variant(*a, softmax=lambda z: torch.softmax(z, dim=0))),
     Mistake("unstable-softmax",
-            "your softmax overflowed (exp of a large logit is inf, inf/inf = nan): subtract each row's maximum "
-            "first, or use torch.softmax(z, dim=1).",
-            lambda z, y: (_naive_softmax(z) * y.sum(1, keepdim=True) - y) / z.shape[0]),
-    Mistake("mean-over-classes", "you divided by N*K: the loss sums over the K classes and averages over N only.",
-            lambda z, y: (_softmax64(z) * y.sum(1, keepdim=True) - y) / z.numel()),
-    Mistake("softmax-dim0", "softmax must normalize each row (dim=1, over classes), not each column.",
-            lambda z, y: (torch.softmax(z, dim=0) * y.sum(1, keepdim=True) - y) / z.shape[0]),
+            "your softmax overflowed: exp of a logit above ~709 (float64) or ~88 (float32) is inf, and inf/inf "
+            "is nan. Subtract each row's maximum before exp (the result is unchanged), or use torch.softmax.",
+            lambda *a: _softreg_variant(*a, softmax=_naive_softmax)),
 )
+_LOGIT_HINT = ("this is dL/dZ, the gradient with respect to the (N, K) logits. The exercise asks for the gradient "
+               "with respect to the weights: through Z = X W + b the chain rule gives "
+               "dL/dW_jk = sum_n dL/dz_nk * dz_nk/dW_jk with dz_nk/dW_jk = X[n, j].")
 
 
 def ce_loss(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -403,17 +609,47 @@ def ce_loss(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -(y * _log_softmax_rows(z)).sum() / z.shape[0]
 
 
-def check_softmax_ce_grad(softmax_ce_grad, z: torch.Tensor, y: torch.Tensor) -> None:
-    """softmax_ce_grad(z, y) equals autograd's gradient of ce_loss(z, y) with respect to z, for one-hot,
-    soft and unnormalized targets, and stays finite for huge logits."""
-    kind = ("one-hot" if bool(((y == 0) | (y == 1)).all()) and bool((y.sum(1) == 1).all()) else
-            "soft" if bool(((y.sum(1) - 1).abs() < 1e-6).all()) else "unnormalized")
-    what = f"softmax_ce_grad(z, y) for z of shape {tuple(z.shape)} with logits up to {float(z.abs().max()):.4g} and {kind} targets y"
-    out = checks.call(softmax_ce_grad, z, y, what=what, forbidden=CE_FORBIDDEN)
-    checks.expect_tensor(out, what=what, shape=tuple(z.shape))
-    expected = _autograd(lambda t: ce_loss(t, y.to(_float64)), z).to(z.dtype)
-    tol = {"atol": 1e-12, "rtol": 1e-9} if z.dtype == _float64 else {"atol": 1e-6, "rtol": 1e-5}
-    checks.expect_close(out, expected, what=what, mistakes=CE_GRAD_MISTAKES, args=(z, y), **tol)
+def check_softmax_regression_grads(softmax_regression_grads, X: torch.Tensor, Y: torch.Tensor, W: torch.Tensor,
+                                   b: torch.Tensor) -> None:
+    """softmax_regression_grads(X, Y, W, b) returns (dL/dW (d, K), dL/db (K,)) of the mean cross-entropy of
+    softmax(X W + b) against Y, equal to autograd's in float64, finite for logits past exp's overflow."""
+    n, d = X.shape
+    k = W.shape[1]
+    logits = float((X.to(_float64) @ W.to(_float64) + b.to(_float64)).abs().max())
+    kind = "one-hot" if bool(((Y == 0) | (Y == 1)).all()) else "soft"
+    what = (f"softmax_regression_grads(X, Y, W, b) with N={n}, d={d}, K={k} ({X.dtype}), {kind} targets, "
+            f"logits up to {logits:.4g}")
+    args = (X, Y, W, b)
+    gW, gb = _pair(_call_matrix_code(softmax_regression_grads, args, what, SOFTREG_FORBIDDEN, _SOFTREG_SHAPE_HINT),
+                   what, ("dL/dW", "dL/db"))
+    checks.expect_tensor(gW, what=f"dL/dW from {what}")
+    checks.expect_tensor(gb, what=f"dL/db from {what}")
+    if tuple(gW.shape) == (n, k) and n != d:
+        checks.fail(f"dL/dW from {what}", f"expected shape {(d, k)} (the shape of W), got {(n, k)}.", _LOGIT_HINT)
+    with torch.enable_grad():
+        W64 = W.detach().to(_float64).requires_grad_(True)
+        b64 = b.detach().to(_float64).requires_grad_(True)
+        eW, eb = _autograd_grad(ce_loss(X.to(_float64) @ W64 + b64, Y.to(_float64)), (W64, b64))
+    tol = _tolerances(X.dtype)
+    checks.expect_close(gW, eW.to(X.dtype), what=f"dL/dW from {what}", mistakes=_component(SOFTREG_MISTAKES, 0),
+                        args=args, check_dtype=True, **tol)
+    checks.expect_close(gb, eb.to(X.dtype), what=f"dL/db from {what}", mistakes=_component(SOFTREG_MISTAKES, 1),
+                        args=args, check_dtype=True, **tol)
+
+
+def softmax_regression_problem(n: int, d: int, k: int, seed: int, dtype=_float64, scale: float = 1.0,
+                               soft: bool = False):
+    """A random (X, Y, W, b): X (n, d), Y (n, k) one-hot (or soft rows summing to 1), W (d, k), b (k,).
+    ``scale`` multiplies X and W, so logits grow like scale**2 (past exp's overflow for scale ~ 30)."""
+    g = _Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g, dtype=_float64) * scale
+    W = torch.randn(d, k, generator=g, dtype=_float64) * scale
+    b = torch.randn(k, generator=g, dtype=_float64)
+    if soft:
+        Y = torch.softmax(torch.randn(n, k, generator=g, dtype=_float64), dim=1)
+    else:
+        Y = torch.nn.functional.one_hot(torch.randint(0, k, (n,), generator=g), k).to(_float64)
+    return X.to(dtype), Y.to(dtype), W.to(dtype), b.to(dtype)
 
 
 # ---------------------------------------------------------------- exercise 7: minibatch SGD for linear regression

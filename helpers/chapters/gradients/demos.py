@@ -291,6 +291,89 @@ def gradient_noise(estimates: dict):
     return fig
 
 
+# ---------------------------------------------------------------- gradient checks and kinks
+
+def relu_sum(x: torch.Tensor) -> torch.Tensor:
+    """f(x) = sum relu(x): a kink at 0 in every coordinate. x: any shape -> 0-d."""
+    return torch.clamp(x, min=0).sum()
+
+
+def abs_sum(x: torch.Tensor) -> torch.Tensor:
+    """f(x) = sum |x|: a kink at 0 in every coordinate. x: any shape -> 0-d."""
+    return x.abs().sum()
+
+
+def gradient_check(numerical_grad: Callable, relative_error: Callable, f: Callable[[torch.Tensor], torch.Tensor],
+                   x: torch.Tensor, analytic: torch.Tensor | None = None, h: float = 1e-6) -> dict:
+    """Compare a gradient (autograd's when ``analytic`` is None) with central differences at x.
+
+    numerical_grad(f, x, h) -> (x's shape); relative_error(a, b) -> float. Returns {"numerical", "analytic",
+    "rel_error", "verdict"}, the verdict by the usual float64 thresholds: < 1e-7 fine, < 1e-2 suspicious
+    (a kink, or h too large or too small), else wrong.
+    """
+    if analytic is None:
+        leaf = x.detach().to(torch.float64).clone().requires_grad_(True)
+        (analytic,) = torch.autograd.grad(f(leaf), leaf)
+    numerical = numerical_grad(f, x, h)
+    rel = relative_error(analytic, numerical)
+    verdict = "fine" if rel < 1e-7 else "suspicious" if rel < 1e-2 else "WRONG"
+    return {"numerical": numerical, "analytic": analytic, "rel_error": rel, "verdict": verdict}
+
+
+def straddles_kink(x: torch.Tensor, h: float) -> torch.Tensor:
+    """Which entries of x have the kink at 0 between x - h and x + h (the central difference straddles it)."""
+    return (x - h < 0) & (x + h > 0)
+
+
+# ---------------------------------------------------------------- validation split and the Fashion-MNIST runs
+
+def train_validation_split(n: int, n_val: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random split of range(n): (train indices (n - n_val,), validation indices (n_val,)), disjoint."""
+    if not 0 < n_val < n:
+        raise ValueError(f"n_val must be between 1 and n - 1 = {n - 1}, got {n_val}")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_val:], order[:n_val]
+
+
+def smooth(values, window: int = 20) -> np.ndarray:
+    """Running mean over ``window`` values (shorter at the start), same length as values."""
+    v = np.asarray(values, dtype=float)
+    c = np.cumsum(np.insert(v, 0, 0.0))                    # c[i] = sum of the first i values
+    end = np.arange(1, len(v) + 1)
+    k = np.minimum(end, window)
+    return (c[end] - c[end - k]) / k
+
+
+def best_run(runs: dict, key: str = "val_acc"):
+    """The key of the run whose last ``key`` value is highest. runs: {label: {key: [per-epoch values]}}."""
+    return max(runs, key=lambda label: runs[label][key][-1])
+
+
+@figure
+def batch_size_runs(runs: dict, n_train: int, lr: float):
+    """Left: validation accuracy per epoch; right: training loss (smoothed) against the number of training
+    examples seen, so that runs with different batch sizes share one axis. runs: {batch size: run dict with
+    "val_acc" (per epoch) and "step_loss" (per step)}. The titles are computed from the runs."""
+    fig, (ax_e, ax_x) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for b, r in runs.items():
+        epochs = len(r["val_acc"])
+        ax_e.plot(range(1, epochs + 1), r["val_acc"], "o-", label=f"B = {b} ({math.ceil(n_train / b)} steps/epoch)")
+        seen = np.minimum(np.arange(1, len(r["step_loss"]) + 1) * b, epochs * n_train) / n_train
+        ax_x.plot(seen, smooth(r["step_loss"], max(1, math.ceil(n_train / b) // 10)), lw=1.2, label=f"B = {b}")
+    top = best_run(runs)
+    ax_e.set(xlabel="epoch", ylabel="validation accuracy",
+             title=f"best after {len(runs[top]['val_acc'])} epochs: B = {top} ({runs[top]['val_acc'][-1]:.3f})")
+    final = {b: float(np.mean(r["step_loss"][-max(1, math.ceil(n_train / b) // 10):])) for b, r in runs.items()}
+    low = min(final, key=final.get)
+    ax_x.set(xlabel="examples seen (epochs)", ylabel="training loss (smoothed)", yscale="log",
+             title=f"lr = {lr:g}: lowest final training loss at B = {low} ({final[low]:.3f})")
+    for ax in (ax_e, ax_x):
+        ax.legend(frameon=False, fontsize=9)
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- the widget
 
 def _descent_tab():

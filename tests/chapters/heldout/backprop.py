@@ -36,16 +36,19 @@ def relu_backward(z, grad_out):
     },
     "ex-shared-weight": {
         "last-use-only": '''
-def shared_weight_grad(w, xs):
-    x_t = xs[-1]
-    return 2 * (w * x_t).sum() * x_t
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return Z.T @ R
 ''',
         "mean-over-uses": '''
-def shared_weight_grad(w, xs):
-    grad = torch.zeros_like(w)
-    for x_t in xs:
-        grad = grad + 2 * (w * x_t).sum() * x_t
-    return grad / len(xs)
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    grad = torch.zeros_like(W)
+    for term in (Z.T @ R, W @ R.T @ X):
+        grad = grad + term
+    return grad / 2
 ''',
     },
     "ex-loss-and-grads": {

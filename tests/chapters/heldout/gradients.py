@@ -79,39 +79,67 @@ def gradient_descent(grad_fn, theta0, lr, n_steps):
     return torch.stack(path)
 ''',
     },
-    "ex-mse-grad": {
-        "mean-over-rows": '''
-def mse_grad(o, y):
-    return 2 * (o - y) / o.shape[0]
+    "ex-relative-error": {
+        "absolute-error": '''
+def relative_error(a, b, tiny=1e-12):
+    return float((a - b).abs().max())
 ''',
-        "no-two": '''
-def mse_grad(o, y):
-    return (o - y) / o.numel()
-''',
-        "y-minus-o": '''
-def mse_grad(o, y):
-    return 2 * (y - o) / o.numel()
-''',
-        "float32-constant": '''
-def mse_grad(o, y):
-    return (torch.tensor(2.0) * (o - y) / o.numel()).to(torch.float32)
+        "mean-denominator": '''
+def relative_error(a, b, tiny=1e-12):
+    return float(((a - b).abs() / ((a.abs() + b.abs()) / 2).clamp(min=tiny)).max())
 ''',
     },
-    "ex-softmax-ce-grad": {
-        "one-minus-p": '''
-def softmax_ce_grad(z, y):
-    p = torch.softmax(z, dim=1)
-    return (y - p) / z.shape[0]
+    "ex-linreg-grads": {
+        "sum-not-mean": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r, 2 * r.sum()
 ''',
-        "softmax-over-batch": '''
-def softmax_ce_grad(z, y):
-    p = torch.softmax(z, dim=0)
-    return (p * y.sum(dim=1, keepdim=True) - y) / z.shape[0]
+        "half-mse": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r / X.shape[0], r.mean()
 ''',
-        "no-mean": '''
-def softmax_ce_grad(z, y):
-    p = torch.softmax(z, dim=1)
-    return p * y.sum(dim=1, keepdim=True) - y
+        "bias-grad-is-mean-of-x": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r / X.shape[0], 2 * (r * X.mean(dim=1)).mean()
+''',
+        "float32-result": '''
+def linreg_grads(X, y, w, b):
+    r = (X @ w + b - y).float()
+    return 2 * X.float().T @ r / X.shape[0], 2 * r.mean()
+''',
+        "changes-w": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    gw, gb = 2 * X.T @ r / X.shape[0], 2 * r.mean()
+    w -= 0.01 * gw
+    return gw, gb
+''',
+    },
+    "ex-softmax-regression-grads": {
+        "no-subtract-target": '''
+def softmax_regression_grads(X, Y, W, b):
+    P = torch.softmax(X @ W + b, dim=1)
+    return X.T @ P / X.shape[0], P.mean(dim=0)
+''',
+        "sum-over-batch": '''
+def softmax_regression_grads(X, Y, W, b):
+    P = torch.softmax(X @ W + b, dim=1)
+    return X.T @ (P - Y), (P - Y).sum(dim=0)
+''',
+        "bias-over-classes": '''
+def softmax_regression_grads(X, Y, W, b):
+    P = torch.softmax(X @ W + b, dim=1)
+    D = (P - Y) / X.shape[0]
+    return X.T @ D, D.sum(dim=1)
+''',
+        "log-softmax-instead": '''
+def softmax_regression_grads(X, Y, W, b):
+    P = torch.log_softmax(X @ W + b, dim=1)
+    D = (P - Y) / X.shape[0]
+    return X.T @ D, D.sum(dim=0)
 ''',
     },
 }

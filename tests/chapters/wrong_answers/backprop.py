@@ -54,6 +54,22 @@ def relu_backward(z, grad_out):
     torch.relu(z).backward(grad_out)
     return z.grad
 ''',
+        "tanh-with-sigmoid-derivative": '''
+def sigmoid_backward(out, grad_out):
+    return grad_out * out * (1 - out)
+
+
+def tanh_backward(out, grad_out):
+    return grad_out * out * (1 - out)
+
+
+def relu_backward(z, grad_out):
+    return grad_out * (z > 0).to(grad_out.dtype)
+''',
+        "sigmoid-z-formula-on-out": '''
+def sigmoid_backward(out, grad_out):
+    return grad_out * torch.exp(-out) / (1 + torch.exp(-out)) ** 2
+''' + _ACTIVATIONS_OK,
         "reference-call": '''
 from helpers.chapters.backprop.answers import relu_backward, sigmoid_backward, tanh_backward
 ''',
@@ -62,6 +78,11 @@ from helpers.chapters.backprop.answers import relu_backward, sigmoid_backward, t
         "one-path-only": '''
 def silu_backward(x, grad_out):
     return grad_out * torch.sigmoid(x)
+''',
+        "sigmoid-path-only": '''
+def silu_backward(x, grad_out):
+    s = 1 / (1 + torch.exp(-x))
+    return grad_out * x * s * (1 - s)
 ''',
         "paths-multiplied": '''
 def silu_backward(x, grad_out):
@@ -76,19 +97,53 @@ def silu_backward(x, grad_out):
 ''',
     },
     "ex-shared-weight": {
-        "overwrite": '''
-def shared_weight_grad(w, xs):
-    grad = torch.zeros_like(w)
-    for x_t in xs:
-        grad = 2 * (w @ x_t) * x_t
+        "decoder-use-only": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return Z.T @ R
+''',
+        "encoder-use-only": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return (R @ W.T).T @ X
+''',
+        "uses-averaged": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return (Z.T @ R + W @ R.T @ X) / 2
+''',
+        "missing-1/N": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = Z @ W - X
+    return Z.T @ R + W @ R.T @ X
+''',
+        "transposed-terms": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return R.T @ Z + X.T @ R @ W.T
+''',
+        "overwrite-not-add": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    grad = Z.T @ R                  # decoder
+    grad = W @ R.T @ X              # encoder: overwrites the decoder's term
     return grad
 ''',
-        "averaged": '''
-def shared_weight_grad(w, xs):
-    return sum(2 * (w @ x_t) * x_t for x_t in xs) / len(xs)
+        "autograd": '''
+def tied_weights_grad(W, X):
+    W = W.detach().clone().requires_grad_(True)
+    loss = ((X @ W.T @ W - X) ** 2).sum() / (2 * X.shape[0])
+    loss.backward()
+    return W.grad
 ''',
         "reference-call": '''
-from helpers.chapters.backprop.answers import shared_weight_grad
+from helpers.chapters.backprop.answers import tied_weights_grad
 ''',
     },
     "ex-mlp-backward": {
@@ -253,6 +308,66 @@ def loss_and_grads(X, y, params):
     loss = F.cross_entropy(logits, y)
     d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
     d1 = d2 @ W2
+    return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+''',
+        "no-onehot": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(logits, y)
+    d2 = p / len(y)
+    d1 = (d2 @ W2) * (z1 > 0)
+    return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+''',
+        "dW-transposed": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(logits, y)
+    d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
+    d1 = (d2 @ W2) * (z1 > 0)
+    return loss, {"W1": X.T @ d1, "b1": d1.sum(0), "W2": h.T @ d2, "b2": d2.sum(0)}
+''',
+        "mask-from-output-layer": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(logits, y)
+    d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
+    d1 = (d2 * (logits > 0)) @ W2
+    return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
+''',
+        "bias-not-summed": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(logits, y)
+    d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
+    d1 = (d2 @ W2) * (z1 > 0)
+    return loss, {"W1": d1.T @ X, "b1": d1, "W2": d2.T @ h, "b2": d2}
+''',
+        "loss-of-probabilities": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(p, y)
+    d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
+    d1 = (d2 @ W2) * (z1 > 0)
     return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
 ''',
         "autograd": '''

@@ -61,6 +61,44 @@ def numerical_grad(f, x, h=1e-6):
     return _checks.numerical_gradient(f, x, h)
 ''',
     },
+    "ex-relative-error": {
+        "divides-by-b": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return float(((a - b).abs() / b.abs().clamp(min=tiny)).max())
+''',
+        "no-tiny": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return float(((a - b).abs() / torch.maximum(a.abs(), b.abs())).max())
+''',
+        "mean-not-max": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return float(((a - b).abs() / torch.maximum(torch.maximum(a.abs(), b.abs()), torch.full_like(a, tiny))).mean())
+''',
+        "sum-denominator": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return float(((a - b).abs() / (a.abs() + b.abs()).clamp(min=tiny)).max())
+''',
+        "norm-based": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return float((a - b).norm() / max(a.norm(), b.norm(), tiny))
+''',
+        "returns-tensor": '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = a.double(), b.double()
+    return ((a - b).abs() / torch.maximum(torch.maximum(a.abs(), b.abs()), torch.full_like(a, tiny))).max()
+''',
+        "reference-call": '''
+from helpers.chapters.gradients.answers import relative_error as _r
+
+def relative_error(a, b, tiny=1e-12):
+    return _r(a, b, tiny)
+''',
+    },
     "ex-grad-sum-squares": {
         "hard-coded": '''
 def grad_of_sum_of_squares(x0, y0):
@@ -133,55 +171,110 @@ def gradient_descent(grad_fn, theta0, lr, n_steps):
     return _gd(grad_fn, theta0, lr, n_steps)
 ''',
     },
-    "ex-mse-grad": {
-        "seed-formula": '''
-def mse_grad(o, y):
-    return o - y
+    "ex-linreg-grads": {
+        "no-mean": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r, 2 * r.sum()
 ''',
-        "per-example-only": '''
-def mse_grad(o, y):
-    return 2 * (o - y) / o.shape[1]
+        "no-factor-2": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r / len(y), r.mean()
 ''',
-        "library-call": '''
-def mse_grad(o, y):
-    o = o.detach().clone().requires_grad_(True)
-    F.mse_loss(o, y).backward()
-    return o.grad
+        "y-minus-yhat": '''
+def linreg_grads(X, y, w, b):
+    r = y - (X @ w + b)
+    return 2 * X.T @ r / len(y), 2 * r.mean()
+''',
+        "X-not-transposed": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X @ r / len(y), 2 * r.mean()
+''',
+        "forgot-bias-gradient": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), torch.zeros((), dtype=X.dtype)
+''',
+        "forgot-bias-in-prediction": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w - y
+    return 2 * X.T @ r / len(y), 2 * r.mean()
+''',
+        "gradient-wrt-prediction": '''
+def linreg_grads(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * r / len(y), 2 * r.mean()
+''',
+        "autograd": '''
+def linreg_grads(X, y, w, b):
+    w = w.detach().clone().requires_grad_(True)
+    b = b.detach().clone().requires_grad_(True)
+    ((X @ w + b - y) ** 2).mean().backward()
+    return w.grad, b.grad
 ''',
         "reference-call": '''
-from helpers.chapters.gradients.answers import mse_grad as _mse_grad
+from helpers.chapters.gradients.answers import linreg_grads as _g
 
-def mse_grad(o, y):
-    return _mse_grad(o, y)
+def linreg_grads(X, y, w, b):
+    return _g(X, y, w, b)
 ''',
     },
-    "ex-softmax-ce-grad": {
-        "p-minus-y": '''
-def softmax_ce_grad(z, y):
-    return (torch.softmax(z, dim=1) - y) / z.shape[0]
+    "ex-softmax-regression-grads": {
+        "no-mean": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = torch.softmax(X @ W + b, dim=1) - Y
+    return X.T @ G, G.sum(0)
 ''',
-        "no-batch-mean": '''
-def softmax_ce_grad(z, y):
-    return torch.softmax(z, dim=1) * y.sum(dim=1, keepdim=True) - y
+        "y-minus-p": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = (Y - torch.softmax(X @ W + b, dim=1)) / len(X)
+    return X.T @ G, G.sum(0)
+''',
+        "transposed": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+    return G.T @ X, G.sum(0)
+''',
+        "gradient-wrt-logits": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+    return G, G.sum(0)
+''',
+        "forgot-bias-gradient": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+    return X.T @ G, torch.zeros_like(b)
+''',
+        "bias-averaged-twice": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = (torch.softmax(X @ W + b, dim=1) - Y) / len(X)
+    return X.T @ G, G.mean(0)
 ''',
         "naive-softmax": '''
-def softmax_ce_grad(z, y):
-    e = torch.exp(z)
-    p = e / e.sum(dim=1, keepdim=True)
-    return (p * y.sum(dim=1, keepdim=True) - y) / z.shape[0]
+def softmax_regression_grads(X, Y, W, b):
+    e = torch.exp(X @ W + b)
+    G = (e / e.sum(dim=1, keepdim=True) - Y) / len(X)
+    return X.T @ G, G.sum(0)
 ''',
-        "library-call": '''
-def softmax_ce_grad(z, y):
-    z = z.detach().clone().requires_grad_(True)
-    loss = -(y * torch.log_softmax(z, dim=1)).sum() / z.shape[0]
-    (grad,) = torch.autograd.grad(loss, z)
-    return grad
+        "only-target-term": '''
+def softmax_regression_grads(X, Y, W, b):
+    G = -Y / len(X)
+    return X.T @ G, G.sum(0)
+''',
+        "autograd": '''
+def softmax_regression_grads(X, Y, W, b):
+    W = W.detach().clone().requires_grad_(True)
+    b = b.detach().clone().requires_grad_(True)
+    loss = -(Y * torch.log_softmax(X @ W + b, dim=1)).sum() / len(X)
+    return torch.autograd.grad(loss, (W, b))
 ''',
         "reference-call": '''
-from helpers.chapters.gradients.answers import softmax_ce_grad as _g
+from helpers.chapters.gradients.answers import softmax_regression_grads as _g
 
-def softmax_ce_grad(z, y):
-    return _g(z, y)
+def softmax_regression_grads(X, Y, W, b):
+    return _g(X, Y, W, b)
 ''',
     },
     "ex-minibatch-sgd": {
