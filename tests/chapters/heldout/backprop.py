@@ -50,6 +50,31 @@ def tied_weights_grad(W, X):
         grad = grad + term
     return grad / 2
 ''',
+        "residual-sign": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (X - Z @ W) / X.shape[0]
+    return Z.T @ R + W @ R.T @ X
+''',
+        "x-and-residual-swapped": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return Z.T @ R + W @ X.T @ R
+''',
+        "mean-over-all-entries": '''
+def tied_weights_grad(W, X):
+    Z = X @ W.T
+    R = (Z @ W - X) / X.numel()
+    return Z.T @ R + W @ R.T @ X
+''',
+        "normalises-w-in-place": '''
+def tied_weights_grad(W, X):
+    W /= W.norm()
+    Z = X @ W.T
+    R = (Z @ W - X) / X.shape[0]
+    return Z.T @ R + W @ R.T @ X
+''',
     },
     "ex-loss-and-grads": {
         "w-transposed": '''
