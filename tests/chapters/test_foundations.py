@@ -20,11 +20,19 @@ P0[:, 0] = Q0[:, 0] = 0
 P0, Q0 = P0 / P0.sum(-1, keepdim=True), Q0 / Q0.sum(-1, keepdim=True)
 Y, MU = torch.randn(6, generator=g), torch.randn(6, generator=g)
 SIGMA = torch.rand(6, generator=g) + 0.5
+GRAD_LOGITS = torch.tensor([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, 0.3, 0.0], [-1.0, 0.0, 1.0, 3.0]])
+GRAD_TARGET = torch.tensor([0, 1, 3])
 
 # Each case: the check, the correct function, and the inputs that expose the mistakes.
-SIGMOID_INPUTS = [torch.linspace(-5, 5, 11), torch.tensor([-1000.0, -100.0, 100.0, 1000.0])]
-SOFTMAX_INPUTS = [(torch.tensor([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0]]), -1), (BIG, -1), (Z, 0), (Z, -1)]
-CE_INPUTS = [(LOGITS, TARGET), (LOGITS + 100, TARGET), (LOGITS * 1000, TARGET)]
+SIGMOID_INPUTS = [torch.linspace(-5, 5, 11), torch.tensor([-1000.0, -100.0, 100.0, 1000.0]),
+                  torch.tensor([-1000.0, -710.0, 710.0, 1000.0], dtype=torch.float64)]
+SOFTMAX_INPUTS = [(torch.tensor([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0]]), -1), (BIG, -1), (Z, 0), (Z, -1),
+                  (torch.tensor([[1000.0, 0.0, -1000.0]], dtype=torch.float64), -1)]
+CE_INPUTS = [(LOGITS, TARGET), (LOGITS + 100, TARGET), (LOGITS * 1000, TARGET),
+             (torch.tensor([[1000.0, 0.0, -1000.0]], dtype=torch.float64), torch.tensor([1]))]
+CE_GRAD_INPUTS = [(GRAD_LOGITS, GRAD_TARGET), (Z, torch.tensor([3, 0, 2, 2])),
+                  (LOGITS.double() * 1000, TARGET)]
+GAUSS_GRAD_INPUTS = [(Y, MU, SIGMA), (Y.double(), MU.double(), SIGMA.double() * 0.1)]
 PARAM_INPUTS = [[784, 16, 16, 10], [3, 5, 2]]
 
 
@@ -42,8 +50,10 @@ def test_reference_answers_pass_everything():
         F.check_cross_entropy(correct_cross_entropy, logits, target)
     for p, q in ((P, Q), (P0, Q0), (torch.eye(3), torch.full((3, 3), 1 / 3))):
         F.check_information(unwrap(R.entropy), unwrap(R.kl_div), unwrap(R.cross_entropy), p, q)
-    F.check_gaussian_nll(unwrap(R.gaussian_nll), Y, MU, SIGMA)
-    F.check_gaussian_nll(unwrap(R.gaussian_nll), Y[:, None], MU, SIGMA)   # broadcasting
+    for logits, target in CE_GRAD_INPUTS:
+        F.check_cross_entropy_grad(unwrap(R.softmax_cross_entropy_grad), logits, target)
+    for args in GAUSS_GRAD_INPUTS:
+        F.check_gaussian_nll_grad(unwrap(R.gaussian_nll_grad), *args)
     for sizes in PARAM_INPUTS:
         F.check_parameter_count(unwrap(R.mlp_parameter_count), sizes)
 
@@ -88,9 +98,41 @@ def test_information_mistakes_are_named(which, mistake):
     names_mistake(lambda f, p, q: F.check_information(*f, p, q), fns, [(P, Q), (P0, Q0)], mistake.hint)
 
 
-@pytest.mark.parametrize("mistake", F.GAUSSIAN_MISTAKES, ids=lambda m: m.name)
-def test_gaussian_mistakes_are_named(mistake):
-    fails_with(F.check_gaussian_nll, mistake.variant, Y, MU, SIGMA, hint=mistake.hint)
+@pytest.mark.parametrize("mistake", F.CE_GRAD_MISTAKES, ids=lambda m: m.name)
+def test_cross_entropy_grad_mistakes_are_named(mistake):
+    names_mistake(F.check_cross_entropy_grad, mistake.variant, CE_GRAD_INPUTS, mistake.hint)
+
+
+def test_cross_entropy_grad_refuses_autograd_and_wrong_dtype():
+    def autograd(logits, target):
+        z = logits.detach().clone().requires_grad_(True)
+        torch.nn.functional.cross_entropy(z, target).backward()
+        return z.grad
+    fails_with(F.check_cross_entropy_grad, autograd, GRAD_LOGITS, GRAD_TARGET, hint="write yourself")
+    as_float = lambda z, t: unwrap(R.softmax_cross_entropy_grad)(z.float(), t)  # noqa: E731
+    fails_with(F.check_cross_entropy_grad, as_float, GRAD_LOGITS.double(), GRAD_TARGET, hint="float")
+
+
+def _dmu_only(variant):
+    return lambda y, mu, s: (variant(y, mu, s), 1 / s - (y - mu) ** 2 / s ** 3)
+
+
+def _dsigma_only(variant):
+    return lambda y, mu, s: (-(y - mu) / s ** 2, variant(y, mu, s))
+
+
+@pytest.mark.parametrize("mistake", F.GAUSSIAN_DMU_MISTAKES, ids=lambda m: m.name)
+def test_gaussian_dmu_mistakes_are_named(mistake):
+    names_mistake(F.check_gaussian_nll_grad, _dmu_only(mistake.variant), GAUSS_GRAD_INPUTS, mistake.hint)
+
+
+@pytest.mark.parametrize("mistake", F.GAUSSIAN_DSIGMA_MISTAKES, ids=lambda m: m.name)
+def test_gaussian_dsigma_mistakes_are_named(mistake):
+    names_mistake(F.check_gaussian_nll_grad, _dsigma_only(mistake.variant), GAUSS_GRAD_INPUTS, mistake.hint)
+
+
+def test_gaussian_grad_must_return_a_pair():
+    fails_with(F.check_gaussian_nll_grad, lambda y, mu, s: -(y - mu) / s ** 2, Y, MU, SIGMA, hint="return both")
 
 
 @pytest.mark.parametrize("mistake", F.PARAMETER_MISTAKES, ids=lambda m: m.name)
@@ -105,9 +147,9 @@ def test_hard_coded_parameter_count_fails_the_other_inputs():
 
 
 class Good(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, n_inputs=784, n_classes=10):
         super().__init__()
-        self.linear = torch.nn.Linear(784, 10)
+        self.linear = torch.nn.Linear(n_inputs, n_classes)
 
     def forward(self, x):
         return self.linear(x.flatten(1))
@@ -118,10 +160,21 @@ class Probabilities(Good):
         return torch.softmax(super().forward(x), dim=1)
 
 
+class LogProbabilities(Good):
+    def forward(self, x):
+        return torch.log_softmax(super().forward(x), dim=1)
+
+
 class NoBias(Good):
-    def __init__(self):
+    def __init__(self, n_inputs=784, n_classes=10):
         super().__init__()
-        self.linear = torch.nn.Linear(784, 10, bias=False)
+        self.linear = torch.nn.Linear(n_inputs, n_classes, bias=False)
+
+
+class HardCoded(Good):
+    def __init__(self, n_inputs=784, n_classes=10):
+        super().__init__()
+        self.linear = torch.nn.Linear(784, 10)
 
 
 class NoFlatten(Good):
@@ -131,7 +184,13 @@ class NoFlatten(Good):
 
 def test_softmax_regression_model_checks():
     assert isinstance(F.check_softmax_regression_model(Good), Good)
-    fails_with(F.check_softmax_regression_model, Probabilities, hint="return the logits")
+    small = F.check_softmax_regression_model(Good, n_inputs=192, n_classes=4, image_shape=(3, 8, 8))
+    assert small.linear.out_features == 4
+    F.check_softmax_regression_model(unwrap(R.softmax_regression), n_inputs=5, n_classes=7, image_shape=(5,))
+    fails_with(F.check_softmax_regression_model, Probabilities, hint="without softmax")
+    fails_with(F.check_softmax_regression_model, LogProbabilities, hint="without log_softmax")
+    fails_with(F.check_softmax_regression_model, HardCoded, n_inputs=192, n_classes=4, image_shape=(3, 8, 8),
+               hint="use n_inputs and n_classes")
     fails_with(F.check_softmax_regression_model, NoBias, hint="bias is missing")
     fails_with(F.check_softmax_regression_model, NoFlatten, hint="flatten the input")
     fails_with(F.check_softmax_regression_model, lambda: "model", hint="subclass nn.Module")

@@ -47,3 +47,54 @@ def test_explorer_redraws_with_the_new_logits(monkeypatch):
     assert f"loss = {expected['loss']:.3f} nats" in titles(shown[-1])[0]
     controls(tab.children[1])["z"].value = 2.0
     assert titles(shown[-1])[0].startswith("sigmoid(2.00) = 0.881")
+
+
+def test_activation_curves_values_and_slopes():
+    z = torch.tensor([-2.0, 0.5])
+    curves = demos.activation_curves(z, leaky_slope=0.1, elu_alpha=1.0)
+    leaky, d_leaky = curves["Leaky ReLU (0.1)"]
+    elu, d_elu = curves["ELU (alpha=1)"]
+    assert torch.allclose(leaky, torch.tensor([-0.2, 0.5])) and torch.allclose(d_leaky, torch.tensor([0.1, 1.0]))
+    assert torch.allclose(elu, torch.tensor([math.exp(-2) - 1, 0.5]))
+    assert torch.allclose(d_elu, torch.tensor([math.exp(-2), 1.0]))
+    assert demos.activation_gallery() is not None
+
+
+def test_xor_linear_is_constant_one_half_and_hidden_layer_solves_it():
+    r = demos.train_xor(epochs=150, lr=0.1, grid_points=21)
+    lo, hi = r["linear: z = Wx + b"]["p1_range"]
+    assert abs(lo - 0.5) < 0.0005 and abs(hi - 0.5) < 0.0005      # the text: 0.500 everywhere, a uniform panel
+    assert r["one hidden layer (8 tanh units)"]["accuracy"] == 1.0
+    fig = demos.plot_xor(r)
+    assert "P(class 1) in [0.500, 0.500]" in fig.axes[0].get_title()
+
+
+def test_bayes_classifier_is_the_floor():
+    assert demos.bayes_error(mu=(0.0, 0.0), prior1=0.3) == pytest.approx(0.3, abs=1e-6)   # no information: predict 0
+    assert demos.bayes_error(mu=(-20.0, 20.0)) == pytest.approx(0.0, abs=1e-9)
+    x = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    assert torch.allclose(demos.posterior(x, prior1=0.5), torch.sigmoid(2 * x))    # equal priors: N(-1, 1) vs N(1, 1)
+    out = demos.compare_classifiers(n_train=200, n_test=20_000)
+    noise = 3 * math.sqrt(out["bayes_error"] * (1 - out["bayes_error"]) / 20_000)
+    assert all(e > out["bayes_error"] - noise for e in out["error"].values())
+    assert out["error"]["1-nearest neighbour"] > out["bayes_error"] + noise
+    assert out["stored_numbers"]["1-nearest neighbour"] == 400
+    demos.plot_bayes()
+
+
+def test_split_indices_is_a_seeded_partition():
+    tr, va = demos.split_indices(100, 20, seed=3)
+    assert len(tr) == 80 and len(va) == 20
+    assert sorted(torch.cat([tr, va]).tolist()) == list(range(100))
+    assert torch.equal(va, demos.split_indices(100, 20, seed=3)[1])
+    with pytest.raises(ValueError, match="n_valid"):
+        demos.split_indices(10, 10)
+
+
+def test_validation_history_relabels_the_held_out_curve():
+    from helpers.training import History
+    h = History()
+    h.step_loss, h.train_loss, h.train_acc, h.test_acc = [2.3, 1.0], [1.5], [0.6], [0.7]
+    fig = demos.validation_history(h, title="t")
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "validation" in labels and "test" not in labels

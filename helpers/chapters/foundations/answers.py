@@ -74,3 +74,42 @@ def gaussian_nll(y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> torc
 def mlp_parameter_count(layer_sizes) -> int:
     """Weights and biases of a fully connected net with these layer widths, e.g. [784, 16, 16, 10]."""
     return sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+@reference(student="cross_entropy_grad")
+def softmax_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Gradient of the mean cross-entropy over the batch with respect to the logits, derived by hand.
+
+    logits: (N, K) float; target: (N,) int64 in [0, K) -> (N, K), (softmax(logits) - onehot(target)) / N.
+    """
+    grad = softmax(logits, dim=1)
+    grad = grad - torch.nn.functional.one_hot(target, logits.shape[1]).to(logits.dtype)
+    return grad / logits.shape[0]
+
+
+@reference
+def gaussian_nll_grad(y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Element-wise partial derivatives of -log N(y; mu, sigma^2) with respect to mu and sigma.
+
+    y, mu, sigma: tensors of one shape (sigma > 0) -> (d/dmu, d/dsigma), each of that shape:
+    ((mu - y) / sigma^2, 1 / sigma - (y - mu)^2 / sigma^3).
+    """
+    r = y - mu
+    return -r / sigma ** 2, 1 / sigma - r ** 2 / sigma ** 3
+
+
+class _SoftmaxRegression(torch.nn.Module):
+    """Logits W x + b of flattened inputs: (N, ...) with n_inputs values per row -> (N, n_classes)."""
+
+    def __init__(self, n_inputs: int, n_classes: int):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_inputs, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.flatten(start_dim=1))
+
+
+@reference(student="SoftmaxRegression")
+def softmax_regression(n_inputs: int = 28 * 28, n_classes: int = 10) -> torch.nn.Module:
+    """A softmax-regression model (the exercise's class): its ``linear`` maps flattened inputs to logits."""
+    return _SoftmaxRegression(n_inputs, n_classes)

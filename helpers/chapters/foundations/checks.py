@@ -40,6 +40,11 @@ CROSS_ENTROPY_FORBIDDEN = CROSS_ENTROPY_LIBRARY + (answers.cross_entropy_from_lo
 INFORMATION_FORBIDDEN = INFORMATION_LIBRARY + (answers.entropy, answers.kl_div, answers.cross_entropy)
 GAUSSIAN_FORBIDDEN = GAUSSIAN_LIBRARY + (answers.gaussian_nll,)
 PARAMETER_COUNT_FORBIDDEN = (answers.mlp_parameter_count,)
+# the derivation exercises: no autograd, no ready-made loss to differentiate, not the course's answer
+CE_GRAD_FORBIDDEN = checks.AUTOGRAD_LIBRARY + ("torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
+                                               answers.softmax_cross_entropy_grad)
+GAUSSIAN_GRAD_FORBIDDEN = checks.AUTOGRAD_LIBRARY + GAUSSIAN_LIBRARY + (answers.gaussian_nll_grad,)
+SOFTMAX_REGRESSION_FORBIDDEN = (answers.softmax_regression,)
 
 
 def _tolerance(x: torch.Tensor) -> dict:
@@ -214,7 +219,59 @@ def check_cross_entropy(cross_entropy_from_logits, logits: torch.Tensor, target:
                         **_tolerance(logits))
 
 
-# ---------------------------------------------------------------- exercise 4: entropy, KL, cross-entropy
+# ---------------------------------------------------------------- exercise 4: gradient of cross-entropy (derived)
+
+def _probs(logits):
+    e = torch.exp(logits - logits.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def _onehot(logits, target):
+    return torch.zeros_like(logits).scatter(1, target[:, None], 1.0)
+
+
+def _ce_grad(logits, target):
+    return (_probs(logits) - _onehot(logits, target)) / logits.shape[0]
+
+
+CE_GRAD_MISTAKES = (
+    Mistake("missing-1/N", "your gradient is N times too large: the loss is the *mean* over the N examples, so "
+            "each row of the gradient carries a factor 1/N.",
+            lambda z, t: _probs(z) - _onehot(z, t)),
+    Mistake("flipped-sign", "the sign is flipped: that is the gradient of the log-likelihood, not of the loss "
+            "(raising the true class's logit must lower the loss, so that entry of the gradient is negative).",
+            lambda z, t: (_onehot(z, t) - _probs(z)) / z.shape[0]),
+    Mistake("no-onehot", "a term is missing: you differentiated only the log-sum-exp part; the -z_y term "
+            "adds -1 to the true class's entry.", lambda z, t: _probs(z) / z.shape[0]),
+    Mistake("true-class-only", "only the true class's entry is non-zero: the log-sum-exp term depends on every "
+            "logit, so every entry j gets softmax(z)_j (the off-diagonal terms of the softmax Jacobian).",
+            lambda z, t: _onehot(z, t) * (_probs(z) - 1) / z.shape[0]),
+    Mistake("wrt-probabilities", "that is the derivative with respect to the probabilities (-onehot / p), not the "
+            "logits: apply the chain rule through softmax, or differentiate -z_y + log sum_j exp(z_j) directly.",
+            lambda z, t: -_onehot(z, t) / _probs(z) / z.shape[0]),
+    Mistake("divided-by-K", "you divided by the number of classes K; the mean is over the N examples.",
+            lambda z, t: (_probs(z) - _onehot(z, t)) / z.shape[1]),
+    Mistake("divided-by-NK", "you divided by N * K: the loss averages over examples, and sums over classes inside "
+            "log-sum-exp, so divide by N only.", lambda z, t: (_probs(z) - _onehot(z, t)) / z.numel()),
+    Mistake("transposed", "the result is transposed: return shape (N, K), like the logits.",
+            lambda z, t: _ce_grad(z, t).T),
+    Mistake("unstable-softmax", "the gradient is not finite for large logits: your softmax overflows. Subtract each "
+            "row's maximum before exponentiating (exercise 2).",
+            lambda z, t: (torch.exp(z) / torch.exp(z).sum(1, keepdim=True) - _onehot(z, t)) / z.shape[0]),
+)
+
+
+def check_cross_entropy_grad(cross_entropy_grad, logits: torch.Tensor, target: torch.Tensor) -> None:
+    """cross_entropy_grad(logits, target) is d(mean cross-entropy)/d(logits), (N, K), finite, in logits' dtype."""
+    what = f"cross_entropy_grad on logits that are {checks.describe(logits)}"
+    out = checks.call(cross_entropy_grad, logits, target, what=what, forbidden=CE_GRAD_FORBIDDEN)
+    exact = _ce_grad(logits.double(), target).to(logits.dtype)
+    checks.expect_tensor(out, what=what, dtype=logits.dtype)
+    checks.expect_close(out, exact, what=what, mistakes=CE_GRAD_MISTAKES, args=(logits, target),
+                        **_tolerance(logits))
+
+
+# ---------------------------------------------------------------- exercise 5: entropy, KL, cross-entropy
 
 def _plogq(p, q, log=torch.log):
     return torch.where(p == 0, torch.zeros_like(p), p * log(q))
@@ -267,36 +324,63 @@ def check_information(entropy, kl_div, cross_entropy, p: torch.Tensor, q: torch.
         checks.expect_close(out, exact.to(p.dtype), what=what, mistakes=mistakes, args=args, **tol)
 
 
-# ---------------------------------------------------------------- exercise 5: Gaussian NLL
+# ---------------------------------------------------------------- exercise 6: Gaussian NLL gradients (derived)
 
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+def _r(y, mu):
+    return y - mu
 
-GAUSSIAN_MISTAKES = (
-    Mistake("no-log-sigma", "the log(sigma) term is missing: -log N(y; mu, sigma^2) = (y - mu)^2 / (2 sigma^2) "
-            "+ log sigma + log(2 pi) / 2.", lambda y, mu, s: 0.5 * ((y - mu) / s) ** 2 + _HALF_LOG_2PI),
-    Mistake("sigma-as-variance", "you treated sigma as the variance: divide by sigma**2 and take log(sigma), "
-            "not log(sigma) / 2.", lambda y, mu, s: 0.5 * (y - mu) ** 2 / s + 0.5 * torch.log(s) + _HALF_LOG_2PI),
-    Mistake("no-constant", "the constant log(2 pi) / 2 is missing (it matters when comparing likelihoods).",
-            lambda y, mu, s: 0.5 * ((y - mu) / s) ** 2 + torch.log(s)),
-    Mistake("no-half", "the squared error needs a factor 1/2: (y - mu)^2 / (2 sigma^2).",
-            lambda y, mu, s: ((y - mu) / s) ** 2 + torch.log(s) + _HALF_LOG_2PI),
-    Mistake("log-likelihood", "you returned the log-likelihood; the NLL is its negative.",
-            lambda y, mu, s: -(0.5 * ((y - mu) / s) ** 2 + torch.log(s) + _HALF_LOG_2PI)),
+
+GAUSSIAN_DMU_MISTAKES = (
+    Mistake("swapped-order", "your first result is the derivative with respect to sigma: return the pair in the "
+            "order (d/dmu, d/dsigma).", lambda y, mu, s: 1 / s - _r(y, mu) ** 2 / s ** 3),
+    Mistake("dmu-sign", "d/dmu has the wrong sign: differentiating (y - mu)^2 with respect to mu gives "
+            "-2 (y - mu) (the chain rule through -mu), so d/dmu = (mu - y) / sigma^2.",
+            lambda y, mu, s: _r(y, mu) / s ** 2),
+    Mistake("dmu-no-sigma", "d/dmu lacks the 1/sigma^2: the squared error is divided by 2 sigma^2 in the NLL.",
+            lambda y, mu, s: -_r(y, mu)),
+    Mistake("dmu-sigma-not-squared", "d/dmu is divided by sigma instead of sigma^2.",
+            lambda y, mu, s: -_r(y, mu) / s),
+    Mistake("dmu-factor-2", "d/dmu is twice too large: the 2 from the power rule cancels the 1/2 of (y - mu)^2 / 2.",
+            lambda y, mu, s: -2 * _r(y, mu) / s ** 2),
+)
+GAUSSIAN_DSIGMA_MISTAKES = (
+    Mistake("swapped-order", "your second result is the derivative with respect to mu: return the pair in the "
+            "order (d/dmu, d/dsigma).", lambda y, mu, s: -_r(y, mu) / s ** 2),
+    Mistake("no-log-term", "d/dsigma misses the 1/sigma that comes from the log(sigma) term of the NLL.",
+            lambda y, mu, s: -_r(y, mu) ** 2 / s ** 3),
+    Mistake("square-term-sign", "the squared-error part of d/dsigma has the wrong sign: d/dsigma of "
+            "r^2 / (2 sigma^2) is -r^2 / sigma^3 (sigma^-2 differentiates to -2 sigma^-3).",
+            lambda y, mu, s: 1 / s + _r(y, mu) ** 2 / s ** 3),
+    Mistake("power-rule", "the squared-error part of d/dsigma is half what it should be: d/dsigma of sigma^-2 is "
+            "-2 sigma^-3, and the 2 cancels the 1/2, giving -r^2 / sigma^3.",
+            lambda y, mu, s: 1 / s - _r(y, mu) ** 2 / (2 * s ** 3)),
+    Mistake("variance-derivative", "that is the derivative with respect to the variance sigma^2, not the standard "
+            "deviation sigma: differentiate with respect to sigma itself.",
+            lambda y, mu, s: 1 / (2 * s ** 2) - _r(y, mu) ** 2 / (2 * s ** 4)),
+    Mistake("log-likelihood", "d/dsigma has the sign of the log-likelihood's derivative; the NLL is its negative.",
+            lambda y, mu, s: -(1 / s - _r(y, mu) ** 2 / s ** 3)),
 )
 
 
-def check_gaussian_nll(gaussian_nll, y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> None:
-    """gaussian_nll(y, mu, sigma) equals -log N(y; mu, sigma^2) element-wise, with broadcasting."""
-    what = f"gaussian_nll for y of shape {tuple(y.shape)}, mu {tuple(mu.shape)}, sigma {tuple(sigma.shape)}"
-    out = checks.call(gaussian_nll, y, mu, sigma, what=what, forbidden=GAUSSIAN_FORBIDDEN)
-    shape = (y + mu + sigma).shape      # the broadcast shape (torch.broadcast_shapes imports torch._refs: 0.7 s)
-    checks.expect_tensor(out, what=what, shape=tuple(shape))
-    exact = 0.5 * ((y.double() - mu.double()) / sigma.double()) ** 2 + torch.log(sigma.double()) + _HALF_LOG_2PI
-    checks.expect_close(out, exact.to(y.dtype), what=what, mistakes=GAUSSIAN_MISTAKES, args=(y, mu, sigma),
-                        **_tolerance(y))
+def check_gaussian_nll_grad(gaussian_nll_grad, y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> None:
+    """gaussian_nll_grad(y, mu, sigma) returns (d/dmu, d/dsigma) of -log N(y; mu, sigma^2), element-wise."""
+    what = f"gaussian_nll_grad for y, mu, sigma of shape {tuple(y.shape)} ({str(y.dtype).replace('torch.', '')})"
+    out = checks.call(gaussian_nll_grad, y, mu, sigma, what=what, forbidden=GAUSSIAN_GRAD_FORBIDDEN)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        checks.fail(what, f"expected a pair (d/dmu, d/dsigma), got {checks.fmt(out)}.",
+                    "return both partial derivatives: `return dmu, dsigma`.")
+    y64, mu64, s64 = y.double(), mu.double(), sigma.double()
+    r = y64 - mu64
+    exact = ((-r / s64 ** 2).to(y.dtype), (1 / s64 - r ** 2 / s64 ** 3).to(y.dtype))
+    args = (y, mu, sigma)
+    for name, got, want, mistakes in (("d/dmu", out[0], exact[0], GAUSSIAN_DMU_MISTAKES),
+                                      ("d/dsigma", out[1], exact[1], GAUSSIAN_DSIGMA_MISTAKES)):
+        part = f"{what}, {name}"
+        checks.expect_tensor(got, what=part, shape=tuple(y.shape), dtype=y.dtype)
+        checks.expect_close(got, want, what=part, mistakes=mistakes, args=args, **_tolerance(y))
 
 
-# ---------------------------------------------------------------- exercise 6: counting parameters
+# ---------------------------------------------------------------- exercise 7: counting parameters (derived)
 
 PARAMETER_MISTAKES = (
     Mistake("no-biases", "you counted only the weights; every non-input neuron also has a bias.",
@@ -305,6 +389,13 @@ PARAMETER_MISTAKES = (
             lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes)),
     Mistake("weights-per-layer", "a fully connected layer has n_in * n_out weights (one per connection), "
             "not n_in + n_out.", lambda sizes: sum(a + b + b for a, b in zip(sizes[:-1], sizes[1:]))),
+    Mistake("neurons", "you counted neurons; the parameters are the connections (weights) and the biases.",
+            lambda sizes: sum(sizes)),
+    Mistake("input-layer-only-biases", "the biases belong to the layer a weight matrix feeds, n_out per layer, "
+            "not n_in: the input layer has none, the output layer has one per output.",
+            lambda sizes: sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:]))),
+    Mistake("first-layer-only", "you counted only the first layer: add the weights and biases of every layer.",
+            lambda sizes: sizes[0] * sizes[1] + sizes[1]),
 )
 
 
@@ -316,29 +407,40 @@ def check_parameter_count(mlp_parameter_count, layer_sizes: list[int]) -> None:
     checks.expect_equal(checks.as_int(out), expected, what=what, mistakes=PARAMETER_MISTAKES, args=(list(layer_sizes),))
 
 
-# ---------------------------------------------------------------- exercise 7: softmax regression
+# ---------------------------------------------------------------- exercise 8: softmax regression
 
-def check_softmax_regression_model(model_cls, n_classes: int = 10, image_shape=(1, 28, 28)) -> nn.Module:
-    """SoftmaxRegression() is an nn.Module with one affine map (784 * 10 + 10 parameters) that maps
-    (N, 1, 28, 28) images to (N, 10) logits. Returns a fresh instance."""
-    what = "SoftmaxRegression()"
-    model = checks.call(model_cls, what=what)
+def check_softmax_regression_model(model_cls, n_inputs: int | None = None, n_classes: int | None = None,
+                                   image_shape=(1, 28, 28)) -> nn.Module:
+    """model_cls(n_inputs, n_classes) (or model_cls() with the defaults 784 and 10 when both are None) is an
+    nn.Module with one affine map (n_inputs * n_classes + n_classes parameters) that maps (N, *image_shape)
+    inputs to (N, n_classes) logits, not probabilities. Returns the fresh instance."""
+    custom = n_inputs is not None or n_classes is not None
+    n_inputs = math.prod(image_shape) if n_inputs is None else n_inputs
+    n_classes = 10 if n_classes is None else n_classes
+    what = f"SoftmaxRegression(n_inputs={n_inputs}, n_classes={n_classes})" if custom else "SoftmaxRegression()"
+    kwargs = {"n_inputs": n_inputs, "n_classes": n_classes} if custom else {}
+    model = checks.call(model_cls, what=what, forbidden=SOFTMAX_REGRESSION_FORBIDDEN, **kwargs)
     if not isinstance(model, nn.Module):
         checks.fail(what, f"expected an nn.Module, got {type(model).__name__}.",
                      "subclass nn.Module and call super().__init__() first.")
-    n_in = math.prod(image_shape)
     n_params = sum(p.numel() for p in model.parameters())
-    if n_params != n_in * n_classes + n_classes:
-        hint = {n_in * n_classes: "the bias is missing (nn.Linear(..., bias=True) is the default)."}.get(n_params)
-        checks.fail(what, f"expected {n_in * n_classes + n_classes} parameters (one {n_in}->{n_classes} affine map), "
-                     f"found {n_params}.", hint or "use a single nn.Linear layer on the flattened image.")
+    if n_params != n_inputs * n_classes + n_classes:
+        hints = {n_inputs * n_classes: "the bias is missing (nn.Linear(..., bias=True) is the default).",
+                 784 * 10 + 10: "you built nn.Linear(784, 10) whatever the arguments: use n_inputs and n_classes."}
+        checks.fail(what, f"expected {n_inputs * n_classes + n_classes} parameters (one {n_inputs}->{n_classes} "
+                     f"affine map), found {n_params}.", hints.get(n_params) or
+                     "use a single nn.Linear layer on the flattened image.")
     x = torch.rand(5, *image_shape, generator=torch.Generator().manual_seed(0))
-    logits = checks.call(model, x, what=f"{what}(x) for x of shape {tuple(x.shape)}")
+    logits = checks.call(model, x, what=f"{what}(x) for x of shape {tuple(x.shape)}",
+                         forbidden=SOFTMAX_REGRESSION_FORBIDDEN)
     checks.expect_tensor(logits, what=f"{what}(x)", shape=(5, n_classes))
-    rows = logits.detach().sum(dim=1)
-    if bool(((logits >= 0) & (logits <= 1)).all()) and float((rows - 1).abs().max()) < 1e-5:
-        checks.fail(f"{what}(x)", "the outputs are probabilities (each row sums to 1).",
-                     "return the logits z = Wx + b; the loss applies (log-)softmax itself.")
+    out = logits.detach().double()
+    if bool(((out >= 0) & (out <= 1)).all()) and float((out.sum(dim=1) - 1).abs().max()) < 1e-5:
+        checks.fail(f"{what}(x)", "the outputs are probabilities (each row sums to 1): softmax was applied.",
+                     "return the logits z = Wx + b, without softmax; the loss applies (log-)softmax itself.")
+    if bool((out <= 0).all()) and float(out.exp().sum(dim=1).sub(1).abs().max()) < 1e-5:
+        checks.fail(f"{what}(x)", "the outputs are log-probabilities (exp of each row sums to 1): log_softmax "
+                     "was applied.", "return the logits z = Wx + b, without log_softmax; the loss applies it.")
     return model
 
 
