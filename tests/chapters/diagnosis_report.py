@@ -21,7 +21,8 @@ from tests.chapters.heldout import heldout_answers
 from tests.chapters.wrong_answers import wrong_answers
 from tests.conftest import ROOT
 
-_CAUSES = ("Likely mistake:", "in place", "it calls ", "dtype is", "not connected", "not implemented")
+_CAUSES = ("Likely mistake:", "in place", "it calls ", "dtype is", "expected dtype", "expected type", "not connected",
+           "not implemented")
 
 
 @dataclass

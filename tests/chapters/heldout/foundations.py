@@ -94,14 +94,45 @@ def kl_div(p, q):
     return cross_entropy(p, q) + (torch.where(p > 0, p * torch.log(p), torch.zeros_like(p))).sum(dim=-1)
 ''',
     },
-    "ex-gaussian-nll": {
-        "variance-for-sigma": '''
-def gaussian_nll(y, mu, sigma):
-    return (0.5 * math.log(2 * math.pi) + torch.log(sigma ** 2) + (y - mu) ** 2 / (2 * sigma ** 2)).mean()
+    "ex-cross-entropy-grad": {
+        "softmax-over-batch": '''
+def cross_entropy_grad(logits, target):
+    p = torch.softmax(logits, dim=0)
+    p = p - torch.nn.functional.one_hot(target, logits.shape[1]).to(logits.dtype)
+    return p / logits.shape[0]
 ''',
-        "no-constant": '''
-def gaussian_nll(y, mu, sigma):
-    return (torch.log(sigma) + (y - mu) ** 2 / (2 * sigma ** 2)).mean()
+        "shifts-logits-in-place": '''
+def cross_entropy_grad(logits, target):
+    logits -= logits.max(dim=1, keepdim=True).values
+    p = logits.exp() / logits.exp().sum(dim=1, keepdim=True)
+    p[torch.arange(len(target)), target] -= 1
+    return p / len(target)
+''',
+        "log-softmax-minus-onehot": '''
+def cross_entropy_grad(logits, target):
+    p = torch.log_softmax(logits, dim=1)
+    p[torch.arange(len(target)), target] -= 1
+    return p / len(target)
+''',
+        "float32-result": '''
+def cross_entropy_grad(logits, target):
+    p = torch.softmax(logits.float(), dim=1)
+    p[torch.arange(len(target)), target] -= 1
+    return p / len(target)
+''',
+    },
+    "ex-gaussian-nll-grad": {
+        "averaged": '''
+def gaussian_nll_grad(y, mu, sigma):
+    return ((mu - y) / sigma ** 2).mean(), (1 / sigma - (y - mu) ** 2 / sigma ** 3).mean()
+''',
+        "sigma-square-not-cube": '''
+def gaussian_nll_grad(y, mu, sigma):
+    return (mu - y) / sigma ** 2, 1 / sigma - (y - mu) ** 2 / sigma ** 2
+''',
+        "stacked": '''
+def gaussian_nll_grad(y, mu, sigma):
+    return torch.stack([(mu - y) / sigma ** 2, 1 / sigma - (y - mu) ** 2 / sigma ** 3])
 ''',
     },
     "ex-parameter-count": {
