@@ -22,8 +22,12 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32, 0x0D: np.float32, 0x0E: np.float64}
 
@@ -324,3 +328,17 @@ def to_tensors(dataset: Dataset, device=None):
     X = torch.tensor(dataset.images, dtype=torch.float32).div_(255.0).unsqueeze(1)  # (N, 1, H, W)
     y = torch.tensor(dataset.labels, dtype=torch.int64)                              # (N,)
     return X.to(device), y.to(device)
+
+
+def validation_split(n: int, n_valid: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random split of range(n) into two disjoint index tensors.
+
+    Returns (train indices (n - n_valid,), validation indices (n_valid,)), int64: the validation part is
+    the first n_valid entries of torch.randperm(n) under a generator seeded with ``seed``, the rest is
+    the training part. Raises ValueError unless 0 < n_valid < n.
+    """
+    import torch
+    if not 0 < n_valid < n:
+        raise ValueError(f"n_valid must be between 1 and n - 1 = {n - 1}, got {n_valid}")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[n_valid:], perm[:n_valid]

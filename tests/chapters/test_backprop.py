@@ -263,9 +263,36 @@ def test_loss_and_grads_mistakes_are_named(name, hint, options):
     opts = dict(options)
     if opts.get("scale", 1.0) is None:
         opts["scale"] = float(X_CE.shape[0])
-    loss, _ = unwrap(R.loss_and_grads)(X_CE, Y_CE, P_CE)
+    params = P_CE
+    if name == "mask-at-zero":                     # needs pre-activations that are exactly 0
+        params = {k: v.clone() for k, v in P_CE.items()}
+        params["W1"][:2] = 0.0
+    loss, _ = unwrap(R.loss_and_grads)(X_CE, Y_CE, params)
     student = lambda X, y, p: (loss, B._ce_grads(X, y, p, **opts))  # noqa: E731
-    fails_with(B.check_loss_and_grads, student, X_CE, Y_CE, P_CE, hint=hint)
+    fails_with(B.check_loss_and_grads, student, X_CE, Y_CE, params, hint=hint)
+
+
+def test_manual_training_names_a_cause_only_when_a_variant_matches():
+    X, y = toydata.two_moons(60, noise=0.1, seed=0)
+    X = X.double()
+    ref = unwrap(R.loss_and_grads)
+
+    def flipped(X, y, p):
+        loss, grads = ref(X, y, p)
+        return loss, {k: -v for k, v in grads.items()}
+
+    def no_mean(X, y, p):
+        loss, grads = ref(X, y, p)
+        return loss, {k: v * len(X) for k, v in grads.items()}
+
+    def frozen(X, y, p):
+        loss, grads = ref(X, y, p)
+        return loss, {k: 0 * v for k, v in grads.items()}
+    msg = fails_with(B.check_manual_training, flipped, X, y, lr=0.5, steps=40, hint="wrong sign")
+    assert "it rose" in msg
+    msg = fails_with(B.check_manual_training, no_mean, X, y, lr=0.8, steps=40, hint="N times too large")
+    msg = fails_with(B.check_manual_training, frozen, X, y, lr=0.5, steps=40, hint="stayed flat")
+    assert "Likely mistake" not in msg
 
 
 def test_loss_and_grads_must_not_update_params():

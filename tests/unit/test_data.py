@@ -168,3 +168,16 @@ def test_to_tensors_shapes_and_range():
 def test_debian_package_matches_the_registry_checksums():
     ds = data.load("fashion-mnist", "test", source="full", verbose=False)
     assert len(ds) == 10000 and np.bincount(ds.labels).tolist() == [1000] * 10
+
+
+def test_validation_split_is_a_seeded_disjoint_partition():
+    tr, va = data.validation_split(100, 20, seed=3)
+    assert len(tr) == 80 and len(va) == 20 and set(tr.tolist()).isdisjoint(va.tolist())
+    assert sorted(torch.cat([tr, va]).tolist()) == list(range(100))
+    assert torch.equal(va, data.validation_split(100, 20, seed=3)[1])
+    assert not torch.equal(va, data.validation_split(100, 20, seed=4)[1])
+    perm = torch.randperm(100, generator=torch.Generator().manual_seed(3))   # the chapters' figures rely on this
+    assert torch.equal(va, perm[:20]) and torch.equal(tr, perm[20:])
+    for bad in (0, 10, 11):
+        with pytest.raises(ValueError, match="n_valid"):
+            data.validation_split(10, bad)

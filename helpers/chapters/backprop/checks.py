@@ -301,12 +301,12 @@ def check_linear_function(fn_cls, x: torch.Tensor, W: torch.Tensor, b: torch.Ten
 
 def _mlp_forward(X, params):
     z1 = X @ params["W1"].T + params["b1"]
-    h = z1.clamp(min=0)
+    h = _relu(z1)                                     # torch.relu: its backward uses ReLU'(0) = 0, as the lesson does
     return z1, h, h @ params["W2"].T + params["b2"]
 
 
 def _ce_grads(X, y, params, *, scale=1.0, onehot=True, mask=True, bias="sum", w_transposed=False,
-              output_mask=False):
+              output_mask=False, mask_at_zero=False):
     z1, h, logits = _mlp_forward(X, params)
     n = X.shape[0]
     p = torch.softmax(logits, dim=1)
@@ -314,7 +314,7 @@ def _ce_grads(X, y, params, *, scale=1.0, onehot=True, mask=True, bias="sum", w_
         p = p.clone()
         p[torch.arange(n), y] -= 1
     d2 = p / n * scale
-    relu_mask = (z1 > 0).to(X.dtype)
+    relu_mask = ((z1 >= 0) if mask_at_zero else (z1 > 0)).to(X.dtype)
     if output_mask:                                   # the ReLU's mask taken from the wrong layer (the logits)
         d1 = (d2 * (logits > 0).to(X.dtype)) @ params["W2"]
     else:
@@ -333,6 +333,8 @@ _CE_MISTAKES = (
     ("no-relu-mask", "the hidden delta misses ReLU's derivative: the gradient reaching the hidden layer, "
      "(dL/dlogits) @ W2, passes only through the units that were active, 1[z1 > 0] (or 1[h > 0], the same mask).",
      {"mask": False}),
+    ("mask-at-zero", "where a hidden pre-activation z1 is exactly 0 the gradient must not pass: the lesson (and "
+     "torch.relu) uses ReLU'(0) = 0, so the mask is 1[z1 > 0], not 1[z1 >= 0].", {"mask_at_zero": True}),
     ("mask-from-output-layer", "the ReLU mask is taken from the wrong layer: the ReLU sits on the hidden layer, so its "
      "mask is 1[z1 > 0], applied after multiplying by W2; the logits have no ReLU.", {"output_mask": True}),
     ("transposed-weight-grad", "a weight gradient is transposed: with rows as examples, Z = A W^T + b gives "
@@ -422,6 +424,27 @@ def _train(loss_and_grads, X, y, params, lr, steps):
     return params, losses
 
 
+def _training_cause(loss_and_grads, X, y, params) -> str | None:
+    """The likely cause of a failed training run, named only when the student's first gradients match a
+    known variant of the right ones (all four flipped, or all four N times too large); otherwise None."""
+    out = _call(loss_and_grads, X.clone(), y.clone(), _clone(params), what="loss_and_grads",
+                forbidden=checks.AUTOGRAD_LIBRARY + (answers.loss_and_grads,))
+    grads = out[1] if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict) else {}
+    _, expected = _autograd_ce(X, y, params)
+    tol = _tolerance(X)
+
+    def all_match(factor):
+        return all(torch.is_tensor(grads.get(k)) and grads[k].shape == e.shape and
+                   torch.allclose(grads[k].double(), factor * e.double(), atol=tol["atol"], rtol=tol["rtol"])
+                   for k, e in expected.items())
+    if all_match(-1.0):
+        return "every gradient has the wrong sign: the update param - lr * grad then climbs the loss."
+    if X.shape[0] > 1 and all_match(float(X.shape[0])):
+        return ("every gradient is N times too large (the 1/N of the mean loss is missing), so the steps are N times "
+                "too long and training diverges.")
+    return None
+
+
 def check_manual_training(loss_and_grads, X: torch.Tensor, y: torch.Tensor, hidden: int = 32, lr: float = 0.5,
                           steps: int = 300, min_accuracy: float = 0.95, seed: int = 0) -> None:
     """Full-batch gradient descent driven only by loss_and_grads lowers the loss (compared over windows)
@@ -433,13 +456,23 @@ def check_manual_training(loss_and_grads, X: torch.Tensor, y: torch.Tensor, hidd
     window = max(1, steps // 10)
     first, last = sum(losses[:window]) / window, sum(losses[-window:]) / window
     if not last < first:
-        checks.fail(what, f"the loss did not go down: mean {first:.4g} over the first {window} steps, "
-                    f"{last:.4g} over the last {window}.", "check the sign of your gradients.")
+        if not all(map(torch.isfinite, map(torch.tensor, losses))):
+            seen = f"it went to {'nan' if any(v != v for v in losses) else 'inf'} (diverged)"
+        elif last > first * (1 + 1e-3):
+            seen = "it rose"
+        else:
+            seen = "it stayed flat"
+        checks.fail(what, f"the loss did not go down, {seen}: mean {first:.4g} over the first {window} steps, "
+                    f"{last:.4g} over the last {window}.",
+                    _training_cause(loss_and_grads, X, y, init_params(X.shape[1], hidden, int(y.max()) + 1,
+                                                                     seed=seed, dtype=X.dtype)))
     _, _, logits = _mlp_forward(X, params)
     acc = float((logits.argmax(1) == y).to(torch.float32).mean())
     if acc < min_accuracy:
+        cause = _training_cause(loss_and_grads, X, y, init_params(X.shape[1], hidden, int(y.max()) + 1, seed=seed,
+                                                                  dtype=X.dtype))
         checks.fail(what, f"training accuracy {acc:.3f} is below {min_accuracy:.2f} (loss {losses[0]:.3f} -> {losses[-1]:.3f}).",
-                    "the gradients may have the right direction but the wrong scale or a missing term.")
+                    cause or "the gradients may have the right direction but the wrong scale or a missing term.")
 
 
 # ---------------------------------------------------------------- exercise 3: a weight used twice (tied weights)
@@ -572,10 +605,10 @@ def check_vjp_chain(vjp_chain, matrix_chain_cost, jacobians: list, v: torch.Tens
 # ---------------------------------------------------------------- exercise 2: fan-out
 
 SILU_MISTAKES = (
-    Mistake("sigmoid-path-only", "x reaches y along two paths (as the factor x and inside sigma(x)); you kept only "
+    Mistake("product-path-only", "x reaches y along two paths (as the factor x and inside sigma(x)); you kept only "
             "the direct one, sigma(x). Add the other: x * sigma(x) * (1 - sigma(x)).",
             lambda x, g: g * _s(x)),
-    Mistake("product-path-only", "x reaches y along two paths; you kept only the one through sigma. Add the direct "
+    Mistake("sigmoid-path-only", "x reaches y along two paths; you kept only the one through sigma. Add the direct "
             "path's contribution sigma(x).", lambda x, g: g * x * _s(x) * (1 - _s(x))),
     Mistake("product-of-paths", "contributions of several paths are *added*, not multiplied.",
             lambda x, g: g * _s(x) * x * _s(x) * (1 - _s(x))),

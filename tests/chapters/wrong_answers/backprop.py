@@ -75,7 +75,7 @@ from helpers.chapters.backprop.answers import relu_backward, sigmoid_backward, t
 ''',
     },
     "ex-silu-backward": {
-        "one-path-only": '''
+        "product-path-only": '''
 def silu_backward(x, grad_out):
     return grad_out * torch.sigmoid(x)
 ''',
@@ -333,6 +333,18 @@ def loss_and_grads(X, y, params):
     d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
     d1 = (d2 @ W2) * (z1 > 0)
     return loss, {"W1": X.T @ d1, "b1": d1.sum(0), "W2": h.T @ d2, "b2": d2.sum(0)}
+''',
+        "mask-at-zero": '''
+def loss_and_grads(X, y, params):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z1 = X @ W1.T + b1
+    h = z1.clamp(min=0)
+    logits = h @ W2.T + b2
+    p = torch.softmax(logits, dim=1)
+    loss = F.cross_entropy(logits, y)
+    d2 = (p - F.one_hot(y, p.shape[1]).to(p.dtype)) / len(y)
+    d1 = (d2 @ W2) * (z1 >= 0)
+    return loss, {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ h, "b2": d2.sum(0)}
 ''',
         "mask-from-output-layer": '''
 def loss_and_grads(X, y, params):
