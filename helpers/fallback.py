@@ -38,3 +38,16 @@ def yours_or_reference(yours: Callable, reference: Callable, *, name: str | None
         return reference(*args, **kwargs)
 
     return run
+
+
+def yours_if_defined(namespace: dict, name: str, reference: Callable) -> Callable:
+    """The student's function ``namespace[name]`` behind yours_or_reference when the notebook
+    defines it (its exercise cell has run in this session), else ``reference``, with a printed line
+    saying so. Lets a section that uses an earlier exercise run straight after the setup cell.
+    namespace: the notebook's globals()."""
+    yours = namespace.get(name)
+    if not callable(yours):
+        print(f"{name} is not defined in this session (its exercise cell has not run): this section runs on "
+              "the course's reference instead. Run that cell and then this one again to use yours.")
+        return reference
+    return yours_or_reference(yours, reference, name=name)

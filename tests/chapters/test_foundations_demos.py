@@ -82,15 +82,6 @@ def test_bayes_classifier_is_the_floor():
     demos.plot_bayes()
 
 
-def test_split_indices_is_a_seeded_partition():
-    tr, va = demos.split_indices(100, 20, seed=3)
-    assert len(tr) == 80 and len(va) == 20
-    assert sorted(torch.cat([tr, va]).tolist()) == list(range(100))
-    assert torch.equal(va, demos.split_indices(100, 20, seed=3)[1])
-    with pytest.raises(ValueError, match="n_valid"):
-        demos.split_indices(10, 10)
-
-
 def test_validation_history_relabels_the_held_out_curve():
     from helpers.training import History
     h = History()

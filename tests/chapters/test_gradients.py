@@ -92,6 +92,39 @@ def test_unnormalized_direction_beats_the_gradient():
                                 torch.tensor([1.0, -0.5], dtype=torch.float64), n=100)
 
 
+def steepest_messages(fn, x=torch.tensor([0.5, -1.0], dtype=torch.float64)) -> str:
+    with pytest.raises(CheckFailure) as err:
+        G.check_steepest_ascent(fn, "sum_sq_sin", x, n=200)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("mistake", G.DIRECTIONAL_MISTAKES[1:], ids=lambda m: m.name)
+def test_steepest_ascent_names_only_the_matching_mistake(mistake):
+    """On unit directions the not-normalized hint cannot be true; on l = 3 grad f (|grad f| = 1.57 here)
+    cosine-only returns 1, which is not the not-normalized value 3 |grad f|^2."""
+    message = steepest_messages(mistake.variant)
+    assert mistake.hint in message
+    assert all(other.hint not in message for other in G.DIRECTIONAL_MISTAKES if other is not mistake)
+
+
+def test_steepest_ascent_unnormalized_on_the_long_probe_is_named():
+    message = steepest_messages(G.DIRECTIONAL_MISTAKES[0].variant)      # unit directions pass; l = 3 grad f does not
+    assert "along l = 3 grad f" in message and G.DIRECTIONAL_MISTAKES[0].hint in message
+
+
+def test_steepest_ascent_gives_no_hint_for_an_unknown_mistake():
+    message = steepest_messages(lambda f, x, l: 2 * unwrap(R.directional_derivative)(f, x, l))
+    assert all(m.hint not in message for m in G.DIRECTIONAL_MISTAKES)
+
+
+def test_gd_stability_names_ascent_only_for_ascent():
+    ascent = G.GD_MISTAKES[1].variant
+    assert G.GD_MISTAKES[1].hint in failure_messages(G.check_gd_stability, ascent, [(A, THETA0)])[0]
+    too_slow = lambda g, t, lr, n: unwrap(R.gradient_descent)(g, t, lr / 1000, n)     # converges too slowly
+    message = failure_messages(G.check_gd_stability, too_slow, [(A, THETA0)])[0]
+    assert "should shrink" in message and G.GD_MISTAKES[1].hint not in message
+
+
 @pytest.mark.parametrize("mistake", G.GD_MISTAKES, ids=lambda m: m.name)
 def test_gradient_descent_mistakes_are_named(mistake):
     names_mistake(G.check_gradient_descent, mistake.variant, [(A, THETA0, 0.1, 20)], mistake.hint)

@@ -138,15 +138,13 @@ def test_gradient_check_reads_the_relative_error():
     assert relu["numerical"][1].item() == pytest.approx(0.65, abs=1e-6) and relu["rel_error"] > 1e-2
     assert descent.gradient_check(num, rel, descent.abs_sum, kink)["rel_error"] > 1e-2
     assert descent.straddles_kink(kink, 1e-6).tolist() == [False, True, True]
-
-
-def test_train_validation_split_is_disjoint_seeded_and_complete():
-    tr, va = descent.train_validation_split(100, 20, seed=3)
-    assert len(tr) == 80 and len(va) == 20 and set(tr.tolist()).isdisjoint(va.tolist())
-    assert sorted(tr.tolist() + va.tolist()) == list(range(100))
-    assert torch.equal(va, descent.train_validation_split(100, 20, seed=3)[1])
-    with pytest.raises(ValueError):
-        descent.train_validation_split(10, 10)
+    assert relu["verdict"] == "WRONG"                                      # no kink declared: the bare thresholds
+    for f in (descent.relu_sum, descent.abs_sum):                          # declared: the check says it is unreliable
+        assert descent.gradient_check(num, rel, f, kink, kink_inputs=kink)["verdict"] == descent.KINK_VERDICT
+    far = torch.tensor([0.8, -0.5], dtype=torch.float64)
+    assert descent.gradient_check(num, rel, descent.relu_sum, far, kink_inputs=far)["verdict"] == "fine"
+    assert descent.gradient_check(num, rel, descent.relu_sum, kink, analytic=2 * torch.ones(3, dtype=torch.float64),
+                                  kink_inputs=far)["verdict"] == "WRONG"
 
 
 def test_smooth_and_best_run():
@@ -162,3 +160,16 @@ def test_batch_size_figure_titles_come_from_the_runs():
     left, right = (ax.get_title() for ax in fig.axes)
     assert "B = 128 (0.750)" in left and "B = 128" in right and "lr = 0.3" in right
     plt.close(fig)
+
+
+def test_lr_regimes_title_is_computed_from_the_runs():
+    surf = descent.quadratic_surface(5.0)
+    start = torch.tensor([-1.8, 1.6], dtype=torch.float64)
+    gd = lambda lr: descent.descent_path(surf.grad, (-1.8, 1.6), lr, 25)
+    paths = {f"{f}": gd(f * surf.lr_limit) for f in (0.1, 0.95, 1.05)}
+    title = descent.lr_regimes_title(paths, surf.name)
+    assert "shrank for 0.1, 0.95" in title and "grew for 1.05" in title and "25 steps" in title
+    ascent = {"up": torch.stack([start, 2 * start, 4 * start])}           # a student's run that diverges everywhere
+    assert "shrank" not in descent.lr_regimes_title(ascent, surf.name)
+    titles_drawn = [ax.get_title() for ax in descent.lr_regimes(ascent, surf).axes]
+    assert descent.lr_regimes_title(ascent, surf.name) in titles_drawn

@@ -1,7 +1,7 @@
 """helpers.fallback: a demo runs on the student's function once written, on the reference before."""
 import pytest
 
-from helpers.fallback import yours_or_reference
+from helpers.fallback import yours_if_defined, yours_or_reference
 
 
 def unsolved(x):
@@ -26,3 +26,15 @@ def test_other_errors_are_the_students_to_see():
         raise ValueError("shapes")
     with pytest.raises(ValueError, match="shapes"):
         yours_or_reference(broken, lambda x: x)(1)
+
+
+def test_yours_if_defined_falls_back_when_the_exercise_has_not_run(capsys):
+    reference = lambda x: x + 1
+    assert yours_if_defined({}, "softmax_regression_grads", reference) is reference
+    assert "not defined in this session" in capsys.readouterr().out
+    mine = yours_if_defined({"softmax_regression_grads": lambda x: 2 * x}, "softmax_regression_grads", reference)
+    assert mine(3) == 6 and "your softmax_regression_grads" in capsys.readouterr().out
+
+    def blank(x):
+        raise NotImplementedError()
+    assert yours_if_defined({"softmax_regression_grads": blank}, "softmax_regression_grads", reference)(3) == 4

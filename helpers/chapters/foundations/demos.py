@@ -1,8 +1,9 @@
 """Chapter 01's demos: the softmax-and-temperature explorer, the activation tangents and gallery,
-XOR, the Bayes classifier on two Gaussian classes, and the validation split.
+XOR, the Bayes classifier on two Gaussian classes, and the validation history (the split itself is
+``helpers.data.validation_split``).
 
 The logic is plain functions (``softmax_state``, ``activation_state``, ``train_xor``,
-``compare_classifiers``, ``split_indices``, ...), tested on their own; the figures draw nothing
+``compare_classifiers``, ...), tested on their own; the figures draw nothing
 while nbgrader grades.
 """
 from __future__ import annotations
@@ -238,15 +239,7 @@ def plot_bayes(mu=(-1.0, 1.0), sigma: float = 1.0, prior1: float = 0.3):
     return fig
 
 
-# ---------------------------------------------------------------- validation split, training history
-
-def split_indices(n: int, n_valid: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random split of range(n): (train indices (n - n_valid,), validation indices (n_valid,))."""
-    if not 0 < n_valid < n:
-        raise ValueError(f"n_valid must be between 1 and {n - 1}, got {n_valid}")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[n_valid:], perm[:n_valid]
-
+# ---------------------------------------------------------------- training history
 
 @plots.figure
 def validation_history(hist, title: str = ""):

@@ -318,31 +318,47 @@ def check_directional_derivative(directional_derivative, name: str, x: torch.Ten
         checks.fail(what, f"finite differences along l/|l| give {fd:.6g}, you returned {float(out):.6g}.")
 
 
+def _directional_hint(f, x: torch.Tensor, directions: list[torch.Tensor], got: list[float]) -> str | None:
+    """The hint of the DIRECTIONAL_MISTAKES variant whose values on ``directions`` match ``got`` (and differ
+    from the right ones there), else None: a hint is given only when its mistake explains the output."""
+    def same(u: list[float], v: list[float]) -> bool:
+        return all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6) for a, b in zip(u, v))
+    g = _autograd(f, x)
+    right = [float((g * l.to(_float64)).sum() / _norm(l.to(_float64))) for l in directions]
+    for mistake in DIRECTIONAL_MISTAKES:
+        wrong = [float(mistake.variant(f, x, l)) for l in directions]
+        if not same(wrong, right) and same(got, wrong):
+            return mistake.hint
+    return None
+
+
 def check_steepest_ascent(directional_derivative, name: str, x: torch.Tensor, n: int = 1000, seed: int = 0) -> None:
     """Over n random unit directions, the directional derivative never exceeds |grad f|, and the best
-    direction is (close to) grad f / |grad f|, where the derivative equals |grad f|."""
+    direction is (close to) grad f / |grad f|, where the derivative equals |grad f|. A hint names a
+    catalogue mistake only when that mistake's values match the ones returned."""
     f = _DD_FUNCTIONS[name]
     what = f"directional_derivative for {_NAMES[name]} over {n} random unit directions at x = {checks.fmt(x)}"
     dirs = torch.randn(n, x.numel(), generator=_Generator().manual_seed(seed), dtype=x.dtype)
     dirs = dirs / _norm(dirs, dim=1, keepdim=True)                                       # (n, d) unit rows
-    values = checks.call(lambda: [float(directional_derivative(f, x.clone(), l)) for l in dirs], what=what,
-                         forbidden=DIRECTIONAL_FORBIDDEN)
-    values = torch.tensor(values, dtype=_float64)
+    got = checks.call(lambda: [float(directional_derivative(f, x.clone(), l)) for l in dirs], what=what,
+                      forbidden=DIRECTIONAL_FORBIDDEN)
+    values = torch.tensor(got, dtype=_float64)
     g = _autograd(f, x)
     gnorm = float(_norm(g))
     best = int(values.argmax())
     if float(values.max()) > gnorm * (1 + 1e-5) + 1e-6:
         checks.fail(what, f"the largest value {float(values.max()):.6g} exceeds |grad f| = {gnorm:.6g}.",
-                    DIRECTIONAL_MISTAKES[0].hint)
+                    _directional_hint(f, x, list(dirs), got))
     cos = float((dirs[best].to(_float64) * g).sum()) / gnorm
     if cos < 0.95:
         checks.fail(what, f"the steepest of the {n} directions makes cos = {cos:.3f} with the gradient; "
-                    "it should point along the gradient.")
-    along = float(checks.call(directional_derivative, f, x.clone(), g.to(x.dtype) * 3, what=what,
+                    "it should point along the gradient.", _directional_hint(f, x, list(dirs), got))
+    l3 = g.to(x.dtype) * 3
+    along = float(checks.call(directional_derivative, f, x.clone(), l3, what=what,
                              forbidden=DIRECTIONAL_FORBIDDEN))
     if not math.isclose(along, gnorm, rel_tol=1e-5, abs_tol=1e-6):
         checks.fail(what, f"along l = 3 grad f it returned {along:.6g}; expected |grad f| = {gnorm:.6g}.",
-                    DIRECTIONAL_MISTAKES[0].hint)
+                    _directional_hint(f, x, [l3], [along]))
 
 
 # ---------------------------------------------------------------- exercise 4: gradient descent
@@ -404,8 +420,10 @@ def check_gd_stability(gradient_descent, A: torch.Tensor, theta0: torch.Tensor, 
         checks.expect_tensor(path, what=what, shape=(n_steps + 1, theta0.numel()))
         ratio = float(_norm(path[-1].to(_float64))) / float(_norm(theta0.to(_float64)))
         if converge and not ratio < 1e-3:
+            ascent = _gd(grad_fn, theta0, lr, n_steps, sign=1.0)                # the hint only if it is that
+            is_ascent = bool(torch.isclose(path.to(_float64), ascent.to(_float64), rtol=1e-7, atol=1e-9).all())
             checks.fail(what, f"|theta| went from {float(_norm(theta0)):.3g} to {float(_norm(path[-1])):.3g}; "
-                        "it should shrink towards the minimum at 0.", GD_MISTAKES[1].hint)
+                        "it should shrink towards the minimum at 0.", GD_MISTAKES[1].hint if is_ascent else None)
         if not converge and not ratio > 1.0:
             checks.fail(what, f"|theta| went from {float(_norm(theta0)):.3g} to {float(_norm(path[-1])):.3g}; "
                         "above 2/lambda_max each step should overshoot further.")

@@ -245,6 +245,19 @@ def gradient_field(kappa: float = 3.0, n: int = 11):
     return fig
 
 
+def lr_regimes_title(paths: dict, name: str) -> str:
+    """A title saying, from the runs themselves, for which labels |θ| shrank and for which it grew (or
+    stopped being finite) between the first and the last row. paths: {label: (T, d) tensor}."""
+    shrank, grew = [], []
+    for label, path in paths.items():
+        first, last = float(path[0].norm()), float(path[-1].norm())
+        (shrank if math.isfinite(last) and last < first else grew).append(label)
+    steps = max(len(p) for p in paths.values()) - 1
+    parts = [f"|θ| shrank for {', '.join(shrank)}" if shrank else "",
+             f"grew for {', '.join(grew)}" if grew else ""]
+    return f"{name}, {steps} steps: " + "; ".join(p for p in parts if p)
+
+
 @figure
 def lr_regimes(paths: dict, surf: Surface):
     """One contour panel per learning rate with its descent path (top) and |theta_t| on a log
@@ -261,8 +274,7 @@ def lr_regimes(paths: dict, surf: Surface):
         ax.set_title(label, fontsize=10, color=color)
         ax.set(xlabel="", ylabel="")
         ax_n.semilogy(path.norm(dim=1).numpy(), "o-", ms=3, color=color, label=label)
-    ax_n.set(xlabel="step", ylabel="|θ_t| (distance to the minimum)",
-             title=f"{surf.name}: converges below lr = 2/λmax, diverges above")
+    ax_n.set(xlabel="step", ylabel="|θ_t| (distance to the minimum)", title=lr_regimes_title(paths, surf.name))
     ax_n.legend(frameon=False, fontsize=8)
     ax_n.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
@@ -303,20 +315,27 @@ def abs_sum(x: torch.Tensor) -> torch.Tensor:
     return x.abs().sum()
 
 
+KINK_VERDICT = "kink within h: the check is unreliable here"
+
+
 def gradient_check(numerical_grad: Callable, relative_error: Callable, f: Callable[[torch.Tensor], torch.Tensor],
-                   x: torch.Tensor, analytic: torch.Tensor | None = None, h: float = 1e-6) -> dict:
+                   x: torch.Tensor, analytic: torch.Tensor | None = None, h: float = 1e-6,
+                   kink_inputs: torch.Tensor | None = None) -> dict:
     """Compare a gradient (autograd's when ``analytic`` is None) with central differences at x.
 
-    numerical_grad(f, x, h) -> (x's shape); relative_error(a, b) -> float. Returns {"numerical", "analytic",
-    "rel_error", "verdict"}, the verdict by the usual float64 thresholds: < 1e-7 fine, < 1e-2 suspicious
-    (a kink, or h too large or too small), else wrong.
+    numerical_grad(f, x, h) -> (x's shape); relative_error(a, b) -> float. ``kink_inputs``: the values
+    that f feeds to a kink at 0 (for relu_sum and abs_sum, x itself), if it has one. Returns {"numerical",
+    "analytic", "rel_error", "verdict"}, the verdict by the usual float64 thresholds: < 1e-7 fine; above
+    that, KINK_VERDICT when an input of a kink lies within h of it (the central difference straddles the
+    kink, so a large error says nothing); else < 1e-2 suspicious (h too large or too small), else WRONG.
     """
     if analytic is None:
         leaf = x.detach().to(torch.float64).clone().requires_grad_(True)
         (analytic,) = torch.autograd.grad(f(leaf), leaf)
     numerical = numerical_grad(f, x, h)
     rel = relative_error(analytic, numerical)
-    verdict = "fine" if rel < 1e-7 else "suspicious" if rel < 1e-2 else "WRONG"
+    near_kink = kink_inputs is not None and bool(straddles_kink(kink_inputs, h).any())
+    verdict = ("fine" if rel < 1e-7 else KINK_VERDICT if near_kink else "suspicious" if rel < 1e-2 else "WRONG")
     return {"numerical": numerical, "analytic": analytic, "rel_error": rel, "verdict": verdict}
 
 
@@ -325,15 +344,7 @@ def straddles_kink(x: torch.Tensor, h: float) -> torch.Tensor:
     return (x - h < 0) & (x + h > 0)
 
 
-# ---------------------------------------------------------------- validation split and the Fashion-MNIST runs
-
-def train_validation_split(n: int, n_val: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random split of range(n): (train indices (n - n_val,), validation indices (n_val,)), disjoint."""
-    if not 0 < n_val < n:
-        raise ValueError(f"n_val must be between 1 and n - 1 = {n - 1}, got {n_val}")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return order[n_val:], order[:n_val]
-
+# ---------------------------------------------------------------- the Fashion-MNIST runs
 
 def smooth(values, window: int = 20) -> np.ndarray:
     """Running mean over ``window`` values (shorter at the start), same length as values."""
