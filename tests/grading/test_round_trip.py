@@ -1,9 +1,9 @@
 """The grading round trip through nbgrader, in a temporary copy of the course, for every chapter.
 
-The solution gets full marks, the untouched release gets zero, and every known wrong answer
-(tests/chapters/wrong_answers/) is graded by nbgrader at least once: the k-th submission packs the
-k-th wrong answer of every exercise into the solution, so a chapter costs 2 + (its longest
-catalogue) submissions, not one per wrong answer. Each packed exercise loses exactly its points and
+The solution gets full marks, the untouched release gets zero, and the first MAX_PACKS known wrong
+answers of every exercise (tests/chapters/wrong_answers/) are graded by nbgrader: the k-th
+submission packs the k-th wrong answer of every exercise into the solution, so a chapter costs
+2 + MAX_PACKS submissions at most, not one per wrong answer. Each packed exercise loses exactly its points and
 every other keeps its own (that each wrong answer fails its own cell and no other is proven for each
 alone, in-process, by tests/chapters/test_cells.py). The autograded notebooks show a readable check
 message, the feedback pages no hidden test or solution, and the Validate button the right verdicts.
@@ -24,10 +24,17 @@ pytestmark = pytest.mark.slow
 CHAPTERS = paths.chapters(ROOT)
 
 
+# Packs per chapter: a chapter costs 2 + this many nbgrader submissions, whatever its catalogues
+# hold, so the suite stays within its 30 minutes at twelve chapters. Every wrong answer beyond it
+# is still graded in-process, against its own cell and every other (tests/chapters/test_cells.py).
+MAX_PACKS = 6
+
+
 def packs(chapter: str) -> list[dict[str, tuple[str, str]]]:
-    """The k-th pack maps each answer cell that has a k-th wrong answer to (its name, its code)."""
+    """The k-th pack maps each answer cell that has a k-th wrong answer to (its name, its code),
+    for the first MAX_PACKS wrong answers of each cell."""
     catalogue = {cell: list(variants.items()) for cell, variants in wrong_answers(chapter).items()}
-    depth = max((len(v) for v in catalogue.values()), default=0)
+    depth = min(MAX_PACKS, max((len(v) for v in catalogue.values()), default=0))
     return [{cell: v[k] for cell, v in catalogue.items() if k < len(v)} for k in range(depth)]
 
 
