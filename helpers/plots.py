@@ -91,8 +91,9 @@ def image_grid(images, labels, classes, probs=None, n: int = 16, cols: int = 8):
 
 
 @figure
-def history(hist, title: str = ""):
-    """Training loss per step (left) and train/test accuracy per epoch (right)."""
+def history(hist, title: str = "", held_out: str = "test"):
+    """Training loss per step (left) and train/held-out accuracy per epoch (right); ``held_out``
+    names the set hist.test_acc was measured on ("validation" while choosing hyperparameters)."""
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.4))
     steps = np.arange(1, len(hist.step_loss) + 1)
     ax_l.plot(steps, hist.step_loss, color="0.7", lw=0.8, label="per step")
@@ -105,7 +106,7 @@ def history(hist, title: str = ""):
     epochs = np.arange(1, hist.epochs + 1)
     ax_a.plot(epochs, hist.train_acc, "o-", label="train")
     if hist.test_acc:
-        ax_a.plot(epochs, hist.test_acc, "s-", label="test")
+        ax_a.plot(epochs, hist.test_acc, "s-", label=held_out)
         ax_a.annotate(f"{hist.test_acc[-1]:.3f}", (epochs[-1], hist.test_acc[-1]),
                       textcoords="offset points", xytext=(4, -12))
     ax_a.set_xticks(epochs)

@@ -500,15 +500,7 @@ def diagnose(actual: Any, mistakes: Sequence[Mistake], args: tuple, kwargs: dict
 
 def _same(a: Any, b: Any) -> bool:
     if _is_tensor(a) and _is_tensor(b):
-        if a.shape != b.shape:
-            return False
-        a64, b64 = a.detach().to("cpu", _float64), b.detach().to("cpu", _float64)
-        finite = _isfinite(b64)
-        if not bool((_isfinite(a64) == finite).all()):
-            return False
-        same_special = (a64 == b64) | (_isnan(a64) & _isnan(b64))
-        close = (a64 - b64).abs().masked_fill(~finite, 0.0) <= 1e-6 + 1e-5 * b64.abs().masked_fill(~finite, 0.0)
-        return bool(torch.where(finite, close, same_special).all())
+        return a.shape == b.shape and _close(a, b, 1e-6, 1e-5)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
@@ -619,9 +611,14 @@ def expect_batch_mean(fn: Callable, *batch: torch.Tensor, what: str, forbidden: 
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bool:
+    """Within atol + rtol·|b| everywhere (tensors of one shape); nan matches nan and ±inf itself."""
     a64, b64 = a.detach().to("cpu", _float64), b.detach().to("cpu", _float64)
-    both_nan = _isnan(a64) & _isnan(b64)
-    return bool(((a64 - b64).abs() <= atol + rtol * b64.abs()).logical_or(both_nan | (a64 == b64)).all())
+    finite = _isfinite(b64)
+    if not bool((_isfinite(a64) == finite).all()):
+        return False
+    same_special = (a64 == b64) | (_isnan(a64) & _isnan(b64))
+    close = (a64 - b64).abs().masked_fill(~finite, 0.0) <= atol + rtol * b64.abs().masked_fill(~finite, 0.0)
+    return bool(torch.where(finite, close, same_special).all())
 
 
 # ---------------------------------------------------------------- gradients

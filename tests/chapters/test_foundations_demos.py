@@ -80,12 +80,3 @@ def test_bayes_classifier_is_the_floor():
     assert out["error"]["1-nearest neighbour"] > out["bayes_error"] + noise
     assert out["stored_numbers"]["1-nearest neighbour"] == 400
     demos.plot_bayes()
-
-
-def test_validation_history_relabels_the_held_out_curve():
-    from helpers.training import History
-    h = History()
-    h.step_loss, h.train_loss, h.train_acc, h.test_acc = [2.3, 1.0], [1.5], [0.6], [0.7]
-    fig = demos.validation_history(h, title="t")
-    labels = [line.get_label() for line in fig.axes[1].get_lines()]
-    assert "validation" in labels and "test" not in labels

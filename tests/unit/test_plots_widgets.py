@@ -80,3 +80,11 @@ def test_tabs_are_titled():
     tab = widgets.tabs({"one": W.Label("1"), "two": W.Label("2")})
     assert [tab.get_title(i) for i in range(2)] == ["one", "two"]
 
+
+def test_history_names_the_held_out_set():
+    from helpers.training import History
+    h = History()
+    h.step_loss, h.train_loss, h.train_acc, h.test_acc = [2.3, 1.0], [1.5], [0.6], [0.7]
+    fig = plots.history(h, title="t", held_out="validation")
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "validation" in labels and "test" not in labels

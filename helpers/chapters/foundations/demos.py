@@ -237,17 +237,3 @@ def plot_bayes(mu=(-1.0, 1.0), sigma: float = 1.0, prior1: float = 0.3):
     ax_p.set(xlabel="x", ylabel="p(y=1 | x)", title="posterior by Bayes' rule; predict 1 above 1/2")
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------------- training history
-
-@plots.figure
-def validation_history(hist, title: str = ""):
-    """plots.history, with the per-epoch accuracy of the held-out set labelled "validation"."""
-    fig = plots.history.__wrapped__(hist, title=title)
-    ax = fig.axes[1]
-    for line in ax.get_lines():
-        if line.get_label() == "test":
-            line.set_label("validation")
-    ax.legend(frameon=False)
-    return fig
