@@ -105,8 +105,11 @@ CLASS = {
     "kernel-exit": (answer("ex-parameter-count", "import os\nos._exit(1)"), {"test-parameter-count"}, "kernel died"),
     "kernel-segfault": (answer("ex-parameter-count", "import ctypes\nctypes.string_at(0)"),
                         {"test-parameter-count"}, "kernel died"),
-    # small pieces leave almost nothing under the cap: the traceback needs the kernel's reserve
-    "memory-bomb": (answer("ex-parameter-count", "hoard = []\nwhile True:\n    hoard.append(bytearray(2**20))"),
+    # small pieces leave almost nothing under the cap: the traceback needs the kernel's reserve.
+    # np.empty maps memory without touching it, so the cap is reached in well under a second even
+    # on a loaded machine (zero-filled pieces took past TIMEOUT_S there, and the cell timed out)
+    "memory-bomb": (answer("ex-parameter-count", "import numpy as np\nhoard = []\nwhile True:\n"
+                                                 "    hoard.append(np.empty(2**20, dtype=np.uint8))"),
                     {"test-parameter-count"}, "ran out of memory (grading caps it at 3.0 GiB)"),
     "deleted-test-cell": (delete("test-softmax"), set(), "Deleted graded cells were restored"),
     "deleted-answer-cell": (delete("ex-softmax"), {"test-softmax"}, "not implemented yet"),
