@@ -9,14 +9,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader runs `alembic` (and JupyterLab finds `jupyter-*`) on PATH: use the environment's scripts.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test test-fast release bench bench-suite bench-diagnosis hub hub-tools env sandbox-tool clean-env
+.PHONY: lab test test-fast release bench bench-suite bench-diagnosis hub hub-tools browser-tool env sandbox-tool clean-env
 
 lab: $(STAMP) sandbox-tool  ## open the course in JupyterLab
 	@mkdir -p .exchange
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) $(ROOT_FLAG) \
 		--LabApp.default_url=/lab/tree/notebooks/01-foundations/01-foundations.ipynb $(ARGS)
 
-test: $(STAMP) sandbox-tool hub-tools  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
+test: $(STAMP) sandbox-tool hub-tools browser-tool  ## the whole suite: helpers, notebooks (nbval), grading round trip, release drift
 	DLCOURSE_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)  ## the tests that start no notebook or nbgrader (seconds)
@@ -63,6 +63,18 @@ hub-tools:
 	    { apt-get install -y -q nodejs npm >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nodejs npm >/dev/null 2>&1; }; } && \
 	    npm install --silent --no-audit --no-fund --prefix hub >/dev/null || echo "note: could not install configurable-http-proxy"; \
 	  else echo "note: the JupyterHub class needs Node.js and npm (apt-get install nodejs npm), then make hub-tools"; fi; }
+
+# The browser tests (tests/lab/test_browser.py) drive the system's Chromium through Playwright
+# (browsers cannot be downloaded at run time). Installed here where that is possible (root on Debian).
+BROWSERS := chromium chromium-browser google-chrome google-chrome-stable
+browser-tool:
+	@for b in $$DLCOURSE_BROWSER $(BROWSERS); do command -v $$b >/dev/null 2>&1 && exit 0; done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium (the browser tests)"; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "note: could not install Chromium; the browser tests will be skipped (apt-get install chromium)"; \
+	else echo "note: the browser tests need Chromium: sudo apt-get install chromium (Debian), or set DLCOURSE_BROWSER to a Chrome or Chromium"; fi
 
 clean-env:
 	rm -rf $(VENV)

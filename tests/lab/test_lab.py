@@ -3,8 +3,6 @@ widgets extensions, and the Assignment List and Formgrader answer without errors
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.lab.browser import free_port, stop_group
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]
 TOKEN = "course-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:
@@ -61,19 +54,6 @@ def lab():
         yield base
     finally:
         stop_group(proc.pid)
-
-
-def stop_group(pgid: int, grace: float = 5.0) -> None:
-    """SIGTERM make, JupyterLab and its kernels; SIGKILL whatever is left after ``grace`` s."""
-    os.killpg(pgid, signal.SIGTERM)
-    deadline = time.time() + grace
-    while time.time() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.killpg(pgid, signal.SIGKILL)
 
 
 def test_chapter_01_opens(lab):
