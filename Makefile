@@ -31,7 +31,7 @@ release: $(STAMP)  ## regenerate notebooks/ and solutions/ from source/
 bench: $(STAMP)  ## time each chapter's solution run and one autograde
 	$(BIN)/dlcourse bench $(ARGS)
 
-bench-suite: $(STAMP)  ## time the whole test suite per part and per chapter, and project it to 12 chapters
+bench-suite: $(STAMP) sandbox-tool hub-tools browser-tool  ## time the whole test suite per part and per chapter, and project it to 12 chapters
 	$(BIN)/dlcourse bench --suite $(ARGS)
 
 env: $(STAMP)

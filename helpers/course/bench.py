@@ -177,22 +177,32 @@ def summarize_suite(times: dict[str, float], wall: float, chapters: list[str]) -
 def suite(root: Path, pytest_args: list[str] | None = None, log=print) -> dict:
     """Run the whole suite as `make test` does, timing every test; print where the time goes and
     the projection to twelve chapters (budget: 30 minutes on 2 cores)."""
-    import json
     import subprocess
     import sys
 
-    log(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-suite-") as tmp:
         out = Path(tmp) / "times.json"
         env = {**os.environ, "DLCOURSE_SUITE_TIMES": str(out), "DLCOURSE_OFFLINE": "1"}
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.suite_timer", *(pytest_args or [])],
-                              cwd=root, env=env)
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", *(pytest_args or [])], cwd=root, env=env)
         wall = time.perf_counter() - start
-        times = json.loads(out.read_text()) if out.exists() else {}
+        record = read_suite_times(out) if out.exists() else {"tests": {}, "exit_code": proc.returncode}
+    return suite_report(root, {**record, "wall_s": wall, "exit_code": proc.returncode}, log=log)
+
+
+def read_suite_times(path: Path) -> dict:
+    """The record tests/suite_timer.py wrote: {"wall_s", "exit_code", "tests": {nodeid: seconds}}."""
+    import json
+    return json.loads(Path(path).read_text())
+
+
+def suite_report(root: Path, record: dict, log=print) -> dict:
+    """Print where a recorded suite run's time went and its projection to twelve chapters."""
+    times, wall = record["tests"], record["wall_s"]
     figures = summarize_suite(times, wall, paths.chapters(root))
-    figures["exit_code"] = proc.returncode
-    log(f"\nsuite: {wall / 60:.1f} min wall clock, {len(times)} tests, pytest exit code {proc.returncode}")
+    figures["exit_code"] = record["exit_code"]
+    log(f"machine: {machine()}")
+    log(f"\nsuite: {wall / 60:.1f} min wall clock, {len(times)} tests, pytest exit code {record['exit_code']}")
     log("per part (test time):  " + ", ".join(f"{k} {v:.0f} s" for k, v in figures["parts_s"].items()))
     log("per chapter:           " + ", ".join(f"{k} {v:.0f} s" for k, v in figures["chapters_s"].items()))
     log(f"course-wide and start-up: {figures['fixed_s']:.0f} s; mean chapter {figures['mean_chapter_s']:.0f} s")

@@ -5,6 +5,7 @@
     dlcourse bench [CHAPTER ...]       time executing each solution and autograding one submission
     dlcourse bench --class-size 40 01  speedup of parallel autograding over serial nbgrader
     dlcourse bench --suite             time the test suite per part and chapter; projection to 12 chapters
+    dlcourse bench --suite-times F     the same figures from `DLCOURSE_SUITE_TIMES=F make test`'s record
     dlcourse autograde CHAPTER         autograde every submission in parallel (--workers, --student)
     dlcourse report CHAPTER            an HTML class report: score histogram, pass rates, frequent mistakes
     dlcourse data status               where each dataset would be loaded from
@@ -45,8 +46,8 @@ def _new_chapter(args) -> int:
 def _bench(args) -> int:
     from helpers.course import bench
     root = paths.course_root()
-    if args.suite:
-        rows = bench.suite(root)
+    if args.suite or args.suite_times:
+        rows = bench.suite_report(root, bench.read_suite_times(args.suite_times)) if args.suite_times else bench.suite(root)
         if args.json:
             Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
         return rows["exit_code"]
@@ -125,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--class-size", type=int, default=0,
                    help="instead: time serial nbgrader against `dlcourse autograde` on a synthetic class this big")
     b.add_argument("--workers", type=int, default=None, help="with --class-size: parallel workers")
+    b.add_argument("--suite-times", metavar="FILE",
+                   help="instead: the same figures from a run recorded with DLCOURSE_SUITE_TIMES=FILE make test")
     b.add_argument("--suite", action="store_true",
                    help="instead: run the whole test suite, print its time per part and per chapter and the "
                         "projection to twelve chapters")

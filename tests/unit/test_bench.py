@@ -29,3 +29,23 @@ def test_projection_adds_the_missing_chapters_at_the_mean():
     assert figures["projected_12_s"] == 200.0 + 10 * 50.0
     assert figures["allowance_per_new_chapter_s"] == pytest.approx((1800 - 200) / 10)
     assert figures["parts_s"] == {"chapters": 40.0, "nbval": 60.0, "unit": 10.0}
+
+
+
+def test_a_recorded_make_test_run_gives_the_same_figures(tmp_path, monkeypatch):
+    """`DLCOURSE_SUITE_TIMES=F make test` records through tests/suite_timer.py; --suite-times reads it."""
+    from collections import defaultdict
+
+    from tests import suite_timer
+    from tests.conftest import ROOT
+    record = tmp_path / "times.json"
+    monkeypatch.setattr(suite_timer, "_times", defaultdict(float, {"tests/unit/test_checks.py::y": 10.0}))
+    monkeypatch.setattr(suite_timer, "_start", [0.0])
+    monkeypatch.setenv("DLCOURSE_SUITE_TIMES", str(record))
+    suite_timer.pytest_sessionfinish(None, 1)
+    written = bench.read_suite_times(record)
+    assert written["tests"] == {"tests/unit/test_checks.py::y": 10.0} and written["exit_code"] == 1
+    lines = []
+    figures = bench.suite_report(ROOT, written, log=lines.append)
+    assert figures["exit_code"] == 1 and figures["parts_s"] == {"unit": 10.0}
+    assert any("projection to 12 chapters" in line for line in lines)
