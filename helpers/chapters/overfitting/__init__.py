@@ -1,0 +1,1 @@
+"""Chapter 04: Overfitting, generalization and regularization (demos, answers, checks)."""
