@@ -13,6 +13,10 @@ from helpers.chapters.backprop.answers import (linear_backward, linear_forward, 
                                                silu_backward, tanh_backward)
 from helpers.chapters.foundations.answers import (cross_entropy, cross_entropy_from_logits, entropy, gaussian_nll,
                                                   kl_div, log_softmax, sigmoid, softmax)
+from helpers.chapters.optimization.answers import (adam_step, classify_critical_point, momentum_step, rmsprop_step,
+                                                   warmup_cosine)
+from helpers.chapters.overfitting.answers import (Dropout, EarlyStopping, cross_val_score, ensemble_probs,
+                                                  inverted_dropout, kfold_indices, map_linear_regression, penalty_grad)
 
 __all__ = [
     # chapter 01: output layers and losses
@@ -20,4 +24,9 @@ __all__ = [
     "gaussian_nll",
     # chapter 03: layers and their backward passes
     "linear_forward", "linear_backward", "sigmoid_backward", "tanh_backward", "relu_backward", "silu_backward",
+    # chapter 04: validation and regularization
+    "kfold_indices", "cross_val_score", "penalty_grad", "map_linear_regression", "inverted_dropout", "Dropout",
+    "EarlyStopping", "ensemble_probs",
+    # chapter 05: optimizer steps (pure functions: step(theta, g, state, lr, ...) -> new theta) and schedules
+    "classify_critical_point", "momentum_step", "rmsprop_step", "adam_step", "warmup_cosine",
 ]

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from helpers.grading.guard import reference
+
 
 class SGD:
     """Plain stochastic gradient descent: p <- p - lr * grad.
@@ -40,6 +42,7 @@ class Adam(SGD):
         self.m = [torch.zeros_like(p) for p in self.params]   # first moment, same shape as p
         self.v = [torch.zeros_like(p) for p in self.params]   # second moment
 
+    @reference          # refused inside chapter 05's Adam exercise: wrapping it is not writing Adam
     @torch.no_grad()
     def step(self) -> None:
         b1, b2 = self.betas

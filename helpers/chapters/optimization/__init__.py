@@ -1,0 +1,1 @@
+"""Chapter 05: Optimization and loss landscapes (demos, answers, checks)."""
