@@ -1,0 +1,1 @@
+"""Chapter 06: Making deep networks train (demos, answers, checks)."""
