@@ -6,11 +6,19 @@ of them, except inside the exercise that asks for that very function (see helper
     from helpers import kernels
     probs = kernels.softmax(logits, dim=-1)      # chapter 01
     out = kernels.linear_forward(x, W, b)        # chapter 03: x @ W.T + b
+    y = kernels.conv2d(x, w, b, stride=1, padding=1)   # chapter 07: NCHW cross-correlation, as F.conv2d
 
 Each chapter that teaches a kernel adds it here.
 """
 from helpers.chapters.backprop.answers import (linear_backward, linear_forward, relu_backward, sigmoid_backward,
                                                silu_backward, tanh_backward)
+from helpers.chapters.cnn.answers import ResidualBlock, conv2d_backward
+from helpers.chapters.cnn.answers import conv2d_im2col as conv2d
+from helpers.chapters.cnn.answers import (conv_out_size, conv_param_count, maxpool2d, maxpool2d_backward,
+                                          receptive_field)
+from helpers.chapters.deep_nets.answers import ResidualBlock as ResidualMLPBlock
+from helpers.chapters.deep_nets.answers import (batchnorm_backward, batchnorm_forward, clip_grad_norm, keeping_std,
+                                                layer_norm)
 from helpers.chapters.foundations.answers import (cross_entropy, cross_entropy_from_logits, entropy, gaussian_nll,
                                                   kl_div, log_softmax, sigmoid, softmax)
 from helpers.chapters.optimization.answers import (adam_step, classify_critical_point, momentum_step, rmsprop_step,
@@ -29,4 +37,9 @@ __all__ = [
     "EarlyStopping", "ensemble_probs",
     # chapter 05: optimizer steps (pure functions: step(theta, g, state, lr, ...) -> new theta) and schedules
     "classify_critical_point", "momentum_step", "rmsprop_step", "adam_step", "warmup_cosine",
+    # chapter 06: initialization, normalization, clipping, residual MLP blocks
+    "keeping_std", "batchnorm_forward", "batchnorm_backward", "layer_norm", "clip_grad_norm", "ResidualMLPBlock",
+    # chapter 07: convolutions (NCHW), pooling, receptive fields, the ResNet basic block
+    "conv_out_size", "conv_param_count", "conv2d", "conv2d_backward", "maxpool2d", "maxpool2d_backward",
+    "receptive_field", "ResidualBlock",
 ]

@@ -33,7 +33,9 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
 }
-ERROR_TEXT = re.compile(r"^\w+(Error|Failure|Exception|Interrupt)\b")
+# An error as a cell shows it: the course's short "CheckFailure: ..." display, or IPython's
+# traceback, which opens with a rule of dashes and then "SomeError   Traceback (most recent ...)".
+ERROR_TEXT = re.compile(r"^(?:-{20,}\s+)?\w*(Error|Failure|Exception|Interrupt)\b")
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 IDLE = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
 
@@ -157,9 +159,22 @@ class NotebookPage:
     def run_all(self, timeout_s: float = 240) -> int:
         """Run > Run All Cells, until the kernel stops (at the end or the first error). Returns the
         index of the first cell showing an error, or -1."""
-        self.menu("Run", "runmenu:run-all")
+        self._run("runmenu:run-all", 0)
         self._wait_stopped(timeout_s)
         return self.first_error()
+
+    def _run(self, command: str, start: int, timeout_s: float = 60) -> None:
+        """A Run-menu command that runs cells from ``start`` on; returns once the first code cell
+        from there has been queued or run (before that the kernel still looks idle)."""
+        first = self.cells.evaluate_all(
+            "(cells, start) => cells.findIndex((c, i) => i >= start && c.classList.contains('jp-CodeCell'))", start)
+        prompt = self.cells.nth(first).locator(".jp-InputArea-prompt") if first >= 0 else None
+        before = prompt.inner_text() if prompt else ""
+        self.menu("Run", command)
+        deadline = time.monotonic() + timeout_s
+        while prompt and prompt.inner_text() == before:
+            assert time.monotonic() < deadline, f"{command} did not start cell {first}"
+            time.sleep(0.05)
 
     def _running(self) -> bool:
         return self.page.locator(".jp-InputArea-prompt", has_text="[*]").count() > 0 or not self._idle()
@@ -225,7 +240,7 @@ class NotebookPage:
         while not sliders.count():
             assert start >= 0, "no slider showed anywhere in the chapter"
             self.select(start)
-            self.menu("Run", "notebook:run-all-below")
+            self._run("notebook:run-all-below", start)
             self._wait_stopped(timeout_s, until=sliders.count)
             failed = self.first_error(start)
             start = failed + 1 if failed >= 0 else -1

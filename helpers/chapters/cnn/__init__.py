@@ -1,0 +1,1 @@
+"""Chapter 07: Convolutional networks (demos, answers, checks)."""
