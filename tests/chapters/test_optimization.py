@@ -115,6 +115,7 @@ H_CASES = [torch.tensor([[2.0, 0.0], [0.0, 3.0]]), torch.tensor([[1.0, 2.0], [2.
 Q = torch.linalg.qr(torch.randn(3, 3, dtype=F64, generator=torch.Generator().manual_seed(0)))[0]
 H_CASES.append(Q @ torch.diag(torch.tensor([-1.0, -2.0, 3.0], dtype=F64)) @ Q.T)
 H_CASES.append(Q @ torch.diag(torch.tensor([0.0, -2.0, 3.0], dtype=F64)) @ Q.T)
+H_CASES.append(torch.diag(torch.tensor([1e-6, 1e3], dtype=F64)))           # tol is absolute: a minimum
 HESS_CASES = [(torch.tensor([0.5, -1.0]), torch.tensor([[-1.0, 0.4], [0.4, 0.5]])),
               (torch.randn(3, dtype=F64), torch.randn(3, 3, dtype=F64))]
 H4 = Q @ torch.diag(torch.tensor([0.5, 3.0, 20.0], dtype=F64)) @ Q.T
@@ -184,7 +185,8 @@ def test_momentum_mistakes_are_named(mistake):
 
 
 RMS_KINDS = {"eps-inside-sqrt": "eps-inside", "adagrad": "adagrad", "no-one-minus-alpha": "no-one-minus",
-             "bias-corrected": "bias-corrected", "no-sqrt": "no-sqrt", "old-average": "old-s"}
+             "bias-corrected": "bias-corrected", "no-sqrt": "no-sqrt", "old-average": "old-s",
+             "s-starts-at-g2": "g2-start"}
 
 
 @pytest.mark.parametrize("mistake", C.RMSPROP_MISTAKES, ids=lambda m: m.name)
@@ -196,7 +198,7 @@ def test_rmsprop_mistakes_are_named(mistake):
 
 ADAM_KINDS = {"no-bias-correction": "no-correction", "m-only": "m-only", "v-only": "v-only",
               "t-plus-one": "t-plus-one", "t-not-counted": "t-stuck", "eps-inside-sqrt": "eps-inside",
-              "eps-before-correction": "eps-before-correction"}
+              "eps-before-correction": "eps-before-correction", "one-minus-beta-power": "one-minus-beta-power"}
 
 
 @pytest.mark.parametrize("mistake", C.ADAM_MISTAKES, ids=lambda m: m.name)

@@ -77,6 +77,11 @@ def _by_det_trace(H, tol=1e-8):
     return "min" if tr > 0 else "max"
 
 
+def _relative_tol(H, tol=1e-8):
+    lam = _eigvalsh(H)
+    return _label(lam, tol * max(1.0, float(lam.abs().max())))
+
+
 def _zero_first(H, tol=1e-8):
     lam = _eigvalsh(H)
     return "degenerate" if bool((lam.abs() <= tol).any()) else _label(lam, tol)
@@ -85,6 +90,8 @@ def _zero_first(H, tol=1e-8):
 CLASSIFY_MISTAKES = (   # the most specific first: a later one may match the same answer
     Mistake("no-tolerance", "an eigenvalue within tol of 0 counts as zero: compare with tol (lam > tol, lam < -tol), "
             "not with 0, or rounding decides.", lambda H, tol=1e-8: _label(_eigvalsh(H), 0.0)),
+    Mistake("relative-tol", "tol is an absolute threshold: an eigenvalue counts as zero when |lambda| <= tol, "
+            "not when it is small relative to the largest one (tol * max |lambda|).", _relative_tol),
     Mistake("zero-before-saddle", "one positive and one negative eigenvalue make a saddle even when another "
             "eigenvalue is 0: test for mixed signs before calling the point degenerate.", _zero_first),
     Mistake("det-trace-rule", "the determinant and trace decide in two dimensions only. With more eigenvalues a "
@@ -342,7 +349,9 @@ def _first_step_hint(actual, exact, theta0, lrs, hyper, seed) -> str | None:
         if float(ratio.std(correction=0)) <= 1e-6 * max(1.0, abs(c)) and abs(c) > 1e-12:
             names = {"beta": hyper.get("beta"), "1 - beta": 1 - hyper["beta"] if "beta" in hyper else None,
                      "1 + beta": 1 + hyper["beta"] if "beta" in hyper else None, "lr": lrs[0],
-                     "1 / lr": 1 / lrs[0], "1 - alpha": 1 - hyper["alpha"] if "alpha" in hyper else None}
+                     "1 / lr": 1 / lrs[0], "1 - alpha": 1 - hyper["alpha"] if "alpha" in hyper else None,
+                     "sqrt(1 - alpha)": math.sqrt(1 - hyper["alpha"]) if "alpha" in hyper else None,
+                     "1 / sqrt(1 - alpha)": 1 / math.sqrt(1 - hyper["alpha"]) if "alpha" in hyper else None}
             named = [n for n, v in names.items() if v is not None and math.isclose(c, v, rel_tol=1e-6)]
             return (f"your first step is {c:.4g} times the right one{' (that is ' + named[0] + ')' if named else ''}: "
                     "a factor is missing or extra in the update." if c > 0 else
@@ -410,6 +419,8 @@ def _rms(theta, g, state, lr=1e-2, alpha=0.99, eps=1e-8, *, kind="ok"):
     state["t"] = t
     if kind == "adagrad":
         s = s_old + g * g
+    elif kind == "g2-start":
+        s = alpha * s_old + (1 - alpha) * g * g if "s" in state else g * g
     elif kind == "no-one-minus":
         s = alpha * s_old + g * g
     else:
@@ -441,6 +452,8 @@ RMSPROP_MISTAKES = (
                  "itself, not s / (1 - alpha^t).", "bias-corrected"),
     _rms_mistake("no-sqrt", "divide by the root of the mean square, sqrt(s) + eps, not by s.", "no-sqrt"),
     _rms_mistake("old-average", "update s with this step's g^2 first, then divide by sqrt(s) + eps.", "old-s"),
+    _rms_mistake("s-starts-at-g2", "s starts at 0 (torch.optim.RMSprop's square_avg is zeros): s_1 = (1 - alpha) "
+                 "g^2, so the first step is lr / sqrt(1 - alpha) in size; do not start s at g^2.", "g2-start"),
 )
 
 
@@ -468,6 +481,8 @@ def _adam(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, kind="ok"):
         c1, c2 = 1 - b1 ** (t + 1), 1 - b2 ** (t + 1)
     elif kind == "t-stuck":
         c1, c2 = 1 - b1, 1 - b2
+    elif kind == "one-minus-beta-power":
+        c1, c2 = (1 - b1) ** t, (1 - b2) ** t
     if kind == "eps-inside":
         return theta - lr * (m / c1) / (v / c2 + eps).sqrt()
     if kind == "eps-before-correction":
@@ -492,6 +507,8 @@ ADAM_MISTAKES = (
                   "eps-inside"),
     _adam_mistake("eps-before-correction", "add eps to sqrt(v_hat), after the correction: (sqrt(v) + eps) / "
                   "sqrt(1 - beta2^t) scales eps as well.", "eps-before-correction"),
+    _adam_mistake("one-minus-beta-power", "the correction is 1 - beta^t (beta to the power t, subtracted from 1), "
+                  "not (1 - beta)^t: the two agree on step 1 only.", "one-minus-beta-power"),
 )
 
 
@@ -504,7 +521,7 @@ def check_adam_step(adam_step: Callable, theta0: torch.Tensor, lrs: list[float],
 ADAM_FIRST_STEP_MISTAKES = tuple(
     Mistake(m.name, m.hint, lambda theta, g, lr, _k=kind: _adam(theta, g, {}, lr, kind=_k))
     for m, kind in zip(ADAM_MISTAKES, ("no-correction", "m-only", "v-only", "t-plus-one", "t-stuck", "eps-inside",
-                                       "eps-before-correction")))
+                                       "eps-before-correction", "one-minus-beta-power")))
 
 
 def check_adam_first_step_size(adam_step: Callable, scale: float, lr: float = 0.01) -> None:

@@ -93,7 +93,8 @@ def default_racers(lr: float, beta: float, steps: dict[str, Callable] | None = N
                    adaptive_lr: float = 0.05) -> dict[str, tuple[Callable, dict]]:
     """The race's contestants: gradient descent and momentum at ``lr`` (momentum ``beta``), RMSProp and
     Adam at ``adaptive_lr`` (their steps are about lr in size whatever the gradient's scale, so they
-    get a rate of their own). ``steps`` maps "momentum", "rmsprop", "adam" to step functions (the
+    get a rate of their own; RMSProp's only once its average has warmed up, after about 1 / (1 - alpha)
+    steps: s_0 = 0 is not corrected, so its first step is lr / sqrt(1 - alpha), 10 lr for alpha = 0.99). ``steps`` maps "momentum", "rmsprop", "adam" to step functions (the
     student's); the course's references stand in for missing ones."""
     steps = steps or {}
     sgd = lambda theta, g, state, lr: theta - lr * g                 # noqa: E731 (plain gradient descent)

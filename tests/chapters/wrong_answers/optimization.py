@@ -44,6 +44,18 @@ def classify_critical_point(H, tol=1e-8):
         return "max"
     return "saddle"
 ''',
+        "relative-tol": '''
+def classify_critical_point(H, tol=1e-8):
+    lam = torch.linalg.eigvalsh(H)
+    t = tol * max(1.0, float(lam.abs().max()))
+    if bool((lam > t).any()) and bool((lam < -t).any()):
+        return "saddle"
+    if bool((lam > t).all()):
+        return "min"
+    if bool((lam < -t).all()):
+        return "max"
+    return "degenerate"
+''',
     },
     "ex-hessian": {
         "not-symmetrised": '''
@@ -180,6 +192,12 @@ def rmsprop_step(theta, g, state, lr=1e-2, alpha=0.99, eps=1e-8):
     state["s"] = s
     return theta - lr * g / ((s / (1 - alpha ** state["t"])).sqrt() + eps)
 ''',
+        "s-starts-at-g2": '''
+def rmsprop_step(theta, g, state, lr=1e-2, alpha=0.99, eps=1e-8):
+    s = alpha * state["s"] + (1 - alpha) * g * g if "s" in state else g * g
+    state["s"] = s
+    return theta - lr * g / (s.sqrt() + eps)
+''',
     },
     "ex-ema": {
         "reversed": '''
@@ -250,6 +268,15 @@ def adam_step(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     v = b2 * state.get("v", torch.zeros_like(g)) + (1 - b2) * g ** 2
     state.update(m=m, v=v)
     return theta - lr * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+''',
+        "one-minus-beta-power": '''
+def adam_step(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    b1, b2 = betas
+    t = state.get("t", 0) + 1
+    m = b1 * state.get("m", torch.zeros_like(g)) + (1 - b1) * g
+    v = b2 * state.get("v", torch.zeros_like(g)) + (1 - b2) * g ** 2
+    state.update(m=m, v=v, t=t)
+    return theta - lr * (m / (1 - b1) ** t) / ((v / (1 - b2) ** t).sqrt() + eps)
 ''',
         "torch-optim": '''
 def adam_step(theta, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
