@@ -28,10 +28,15 @@ def test_feature_maps_shapes_and_relu():
 
 
 def test_feature_maps_flip_is_the_true_convolution():
-    k = demos.kernel("diagonal (asymmetric)")
+    k = demos.kernel("corner (asymmetric)")
     flipped = demos.feature_maps(_image(), k, flip=True)["map"]
     assert torch.allclose(flipped, F.conv2d(_image()[None, None], k.flip(0, 1)[None, None])[0, 0])
     assert not torch.allclose(flipped, demos.feature_maps(_image(), k)["map"])
+
+
+def test_corner_preset_is_changed_by_the_flip_beyond_a_sign():
+    k = demos.kernel("corner (asymmetric)")
+    assert not torch.equal(k.flip(0, 1), k) and not torch.equal(k.flip(0, 1), -k)
 
 
 def test_feature_maps_use_the_conv_given():

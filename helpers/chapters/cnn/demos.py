@@ -23,7 +23,7 @@ KERNELS = {
     "blur (box)": [[1 / 9] * 3] * 3,
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
     "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
-    "diagonal (asymmetric)": [[2, 1, 0], [1, 0, -1], [0, -1, -2]],
+    "corner (asymmetric)": [[2, 1, 0], [1, 0, 0], [0, 0, -1]],      # its 180-degree flip is a different kernel
 }
 
 
