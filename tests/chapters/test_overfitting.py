@@ -118,7 +118,8 @@ def test_ensemble_mistakes_are_named(mistake):
 def test_early_stopping_mistakes_are_named(kind, hint):
     cls = lambda patience, min_delta, k=kind: C._Variant(patience, min_delta, kind=k)   # noqa: E731
     scenarios = [(LOSSES, 2, 0.0), (LOSSES, 3, 0.0), ([1.0, 0.95, 0.949, 0.948, 0.90, 0.95, 0.96, 0.97], 2, 0.01),
-                 ([0.5, 0.5, 0.4, 0.4, 0.4, 0.3], 2, 0.0), ([0.9, 0.8, 0.85, 0.84, 0.83, 0.82, 0.81], 4, 0.0)]
+                 ([0.5, 0.5, 0.4, 0.4, 0.4, 0.3], 2, 0.0), ([0.9, 0.8, 0.85, 0.84, 0.83, 0.82, 0.81], 4, 0.0),
+                 ([10.0, 9.5, 9.45, 9.42, 9.0, 9.3, 9.4], 2, 0.1)]
     messages = []
     for losses, patience, delta in scenarios:
         try:
@@ -217,3 +218,27 @@ def test_generic_hints_beyond_the_catalogue():
             self.state = copy.deepcopy(model.state_dict())
             return stop
     fails_with(C.check_early_stopping, SavesEveryCheck, LOSSES, 2, hint="weights of the last check")
+
+    class SavesEveryMinimum(StopperOK):
+        """Stores a copy on every new minimum, counts patience with min_delta: the last check can be the lowest."""
+        def step(self, loss, model):
+            if loss < self.best - self.min_delta:
+                self.best, self.bad = loss, 0
+            else:
+                self.bad += 1
+            if loss < getattr(self, "lowest", float("inf")):
+                self.lowest, self.state = loss, copy.deepcopy(model.state_dict())
+            return self.bad >= self.patience
+    with pytest.raises(CheckFailure) as err:
+        C.check_early_stopping(SavesEveryMinimum, [1.0, 0.95, 0.949, 0.948, 0.90, 0.95, 0.96, 0.97], 2, 0.01)
+    assert "weights of the last check" not in str(err.value)
+
+
+def test_derivation_messages_do_not_print_the_answer():
+    for fn, args in ((lambda s: 1 / s, (0.4,)), (lambda s: 0.123, (0.4,))):
+        with pytest.raises(CheckFailure) as err:
+            C.check_map(fn, unwrap(R.map_linear_regression), X_MAP, Y_MAP, *args, 0.7)
+        assert "3.125" not in str(err.value) and "1/(2σ²)" not in str(err.value)
+    with pytest.raises(CheckFailure) as err:
+        C.check_penalty_grad(unwrap(R.penalty_grad), lambda l2: 3 * l2, W64, 0.1, 0.02)
+    assert "0.04" not in str(err.value) and "2 l2" not in str(err.value)

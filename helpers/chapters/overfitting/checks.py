@@ -36,7 +36,9 @@ def _number(value, *, what: str) -> float:
     checks.fail(what, f"expected a number, got {type(value).__name__} {checks.fmt(value)}.", "return a float.")
 
 
-def _expect_number(actual, expected: float, *, what: str, mistakes=(), args=(), rel: float = 1e-9) -> None:
+def _expect_number(actual, expected: float, *, what: str, mistakes=(), args=(), rel: float = 1e-9,
+                   show_expected: bool = True) -> None:
+    """show_expected=False for a derivation exercise: the message must not print the answer."""
     got = _number(actual, what=what)
     if math.isclose(got, expected, rel_tol=rel, abs_tol=1e-15):
         return
@@ -49,7 +51,9 @@ def _expect_number(actual, expected: float, *, what: str, mistakes=(), args=(), 
         if math.isclose(got, wrong, rel_tol=rel, abs_tol=1e-15) and not math.isclose(wrong, expected, rel_tol=rel):
             hint = m.hint
             break
-    checks.fail(what, f"expected {expected:.6g}, got {got:.6g}.", hint)
+    if show_expected:
+        checks.fail(what, f"expected {expected:.6g}, got {got:.6g}.", hint)
+    checks.fail(what, f"got {got:.6g}, which is not the value the derivation gives.", hint)
 
 
 # ---------------------------------------------------------------- exercise 1: k-fold cross-validation
@@ -186,10 +190,10 @@ PENALTY_MISTAKES = (
             "shrinks w).", lambda w, l1, l2: -(l1 * torch.sign(w) + 2 * l2 * w)),
 )
 DECAY_MISTAKES = (
-    Mistake("same-l2", "weight_decay=λ adds λ w to the gradient, which is the gradient of (λ/2)||w||²; the "
-            "penalty l2 ||w||² has gradient 2 l2 w, so λ = 2 l2, not l2.", lambda l2: l2),
-    Mistake("half", "weight_decay=λ adds λ w, the gradient of (λ/2)||w||²: match 2 l2 w, so λ = 2 l2 (not l2 / 2).",
-            lambda l2: l2 / 2),
+    Mistake("same-l2", "you returned l2 itself: weight_decay=λ adds λ w to the gradient, which is not the gradient "
+            "of λ ||w||². Differentiate l2 ||w||² and set the two gradients equal.", lambda l2: l2),
+    Mistake("half", "the factor 2 is on the wrong side: differentiate l2 ||w||², and find the penalty whose "
+            "gradient is λ w; then set the two gradients equal.", lambda l2: l2 / 2),
 )
 
 
@@ -217,7 +221,7 @@ def check_penalty_grad(penalty_grad, equivalent_weight_decay, w: torch.Tensor, l
                         args=(w, l1, l2), **_tolerance(w))
     what = f"equivalent_weight_decay({l2})"
     got = checks.call(equivalent_weight_decay, l2, what=what, forbidden=PENALTY_FORBIDDEN)
-    _expect_number(got, 2 * l2, what=what, mistakes=DECAY_MISTAKES, args=(l2,))
+    _expect_number(got, 2 * l2, what=what, mistakes=DECAY_MISTAKES, args=(l2,), show_expected=False)
 
 
 # ---------------------------------------------------------------- exercise 3: the MAP view
@@ -225,11 +229,12 @@ def check_penalty_grad(penalty_grad, equivalent_weight_decay, w: torch.Tensor, l
 MAP_FORBIDDEN = (answers.prior_lambda, answers.map_linear_regression)
 
 LAMBDA_MISTAKES = (
-    Mistake("seed", "that is σ²/2, the statement some notes make: -log N(θ; 0, σ²I) = ||θ||²/(2σ²) + const, so "
-            "λ = 1/(2σ²): a narrower prior (small σ) penalizes more.", lambda s: s ** 2 / 2),
-    Mistake("no-2", "-log of the Gaussian density has ||θ||²/(2σ²): the 2 belongs in the denominator, "
-            "λ = 1/(2σ²).", lambda s: 1 / s ** 2),
-    Mistake("sigma-not-squared", "the density has σ² (the variance) in the exponent: λ = 1/(2σ²), not 1/(2σ).",
+    Mistake("seed", "that is σ²/2, the statement some notes make, and it points the wrong way: a narrower prior "
+            "(small σ) must penalize more. Redo -log N(θ; 0, σ²I) and read off the factor of ||θ||².",
+            lambda s: s ** 2 / 2),
+    Mistake("no-2", "a factor 2 is missing: write out the Gaussian's exponent exactly and read off the factor "
+            "of ||θ||² in -log N(θ; 0, σ²I).", lambda s: 1 / s ** 2),
+    Mistake("sigma-not-squared", "the Gaussian's exponent has σ² (the variance), not σ: redo -log N(θ; 0, σ²I).",
             lambda s: 1 / (2 * s)),
 )
 
@@ -240,18 +245,20 @@ def _map_variant(X, y, lam):
 
 
 MAP_MISTAKES = (
-    Mistake("lambda-from-nll-form", "you used λ = s²/(2σ²) from the form 'NLL + λ||w||²', but the Gaussian NLL is "
-            "||y - Xw||²/(2s²): multiply the whole objective by 2s² to reach ridge form ||y - Xw||² + λ'||w||², "
-            "so λ' = s²/σ² (twice that).", lambda X, y, s, n: _map_variant(X, y, n ** 2 / (2 * s ** 2))),
-    Mistake("inverted", "the ratio is upside down: ridge form gives λ' = noise_std² / σ² (more noise or a narrower "
-            "prior, more shrinkage).", lambda X, y, s, n: _map_variant(X, y, s ** 2 / n ** 2)),
-    Mistake("no-noise", "the noise variance is missing: the likelihood term is ||y - Xw||²/(2 noise_std²), so "
-            "λ' = noise_std²/σ², not 1/σ².", lambda X, y, s, n: _map_variant(X, y, 1 / s ** 2)),
-    Mistake("std-not-variance", "use variances, not standard deviations: λ' = noise_std² / σ².",
+    Mistake("lambda-from-nll-form", "you put the λ of the form 'NLL + λ||w||²' into the ridge system, but that "
+            "NLL is ||y - Xw||² divided by 2 noise_std², not ||y - Xw||² itself: bring the whole objective to the "
+            "form ||y - Xw||² + λ'||w||² before you solve.",
+            lambda X, y, s, n: _map_variant(X, y, n ** 2 / (2 * s ** 2))),
+    Mistake("inverted", "the ratio of the two variances is upside down: more noise, or a narrower prior, must give "
+            "more shrinkage.", lambda X, y, s, n: _map_variant(X, y, s ** 2 / n ** 2)),
+    Mistake("no-noise", "the noise variance is missing: the likelihood term is ||y - Xw||²/(2 noise_std²), and "
+            "noise_std sets how strong the prior's pull is.", lambda X, y, s, n: _map_variant(X, y, 1 / s ** 2)),
+    Mistake("std-not-variance", "the ratio uses standard deviations: the Gaussians' exponents hold variances.",
             lambda X, y, s, n: _map_variant(X, y, n / s)),
-    Mistake("no-prior", "that is the least-squares (maximum-likelihood) solution: the prior adds λ' I to XᵀX.",
-            lambda X, y, s, n: _map_variant(X, y, 0.0)),
-    Mistake("seed-lambda", "λ = σ²/2 is the seed's mistake: the prior's term is ||w||²/(2σ²).",
+    Mistake("no-prior", "that is the least-squares (maximum-likelihood) solution: the prior adds a multiple of the "
+            "identity to XᵀX.", lambda X, y, s, n: _map_variant(X, y, 0.0)),
+    Mistake("seed-lambda", "σ²/2 is the seeds' λ, and it points the wrong way (a narrower prior must shrink more): "
+            "redo -log N(w; 0, σ²I) and the likelihood term together.",
             lambda X, y, s, n: _map_variant(X, y, s ** 2 / 2)),
 )
 
@@ -272,7 +279,8 @@ def check_map(prior_lambda, map_linear_regression, X: torch.Tensor, y: torch.Ten
     (the gradient of the negative log posterior vanishes there), in X's dtype, shape (D,)."""
     what = f"prior_lambda({sigma})"
     got = checks.call(prior_lambda, sigma, what=what, forbidden=MAP_FORBIDDEN)
-    _expect_number(got, 1 / (2 * sigma ** 2), what=what, mistakes=LAMBDA_MISTAKES, args=(sigma,))
+    _expect_number(got, 1 / (2 * sigma ** 2), what=what, mistakes=LAMBDA_MISTAKES, args=(sigma,),
+                   show_expected=False)
     what = (f"map_linear_regression(X, y, sigma={sigma}, noise_std={noise_std}) with X {tuple(X.shape)} "
             f"({str(X.dtype).replace('torch.', '')})")
     out = checks.call(map_linear_regression, X.clone(), y.clone(), sigma, noise_std, what=what, forbidden=MAP_FORBIDDEN)
@@ -420,6 +428,10 @@ class _Variant:
         ref = self.prev if self.kind == "vs-previous" else self.best
         delta = 0.0 if self.kind == "no-min-delta" else self.min_delta
         better = loss <= ref - delta if self.kind == "ties-improve" else loss < ref - delta
+        if self.kind == "relative":
+            better = loss < ref * (1 - self.min_delta)
+        if self.kind == "count-only" and not better and loss < self.best:
+            self.best, self.state = loss, {k: v.clone() for k, v in model.state_dict().items()}   # saved, not counted
         if better:
             self.best = min(self.best, loss) if self.kind == "vs-previous" else loss
             self.state = model.state_dict() if self.kind == "no-copy" else {k: v.clone() for k, v in
@@ -445,6 +457,10 @@ EARLY_MISTAKES = (
                     "down would otherwise never stop training."),
     ("ties-improve", "an improvement is val_loss < best_loss - min_delta (strictly): an equal loss is not better."),
     ("no-min-delta", "min_delta is ignored: a loss counts as better only if it beats the best by more than min_delta."),
+    ("relative", "min_delta is an absolute margin: improvement is val_loss < best_loss - min_delta, not "
+                 "best_loss * (1 - min_delta)."),
+    ("count-only", "a loss that beats the best by less than min_delta is not an improvement: do not store its "
+                   "weights or update best_loss either."),
     ("late", "you stop one check late: stop as soon as `patience` checks in a row brought no improvement "
              "(count >= patience)."),
     ("no-restore", "restore(model) must load the best weights back into the model it is given (model.load_state_dict)."),
@@ -473,7 +489,8 @@ def check_early_stopping(EarlyStopping, losses, patience: int, min_delta: float 
         except Exception:
             continue
     last = want[0] if got[0] == want[0] and want[0] is not None else None
-    if hint is None and last is not None and got[1] == last and want[1] != last:
+    if (hint is None and last is not None and got[1] == last and want[1] != last
+            and losses[last] > min(losses[:last + 1])):           # the last check was not the lowest loss
         hint = ("restore() loaded the weights of the last check, not of the best one: store the copy only when the "
                 "loss improves.")
     say = lambda s: "never stopped" if s[0] is None else f"stopped at check {s[0]}"   # noqa: E731
@@ -491,6 +508,8 @@ ENSEMBLE_MISTAKES = (
             lambda z: _softmax(z, dim=-1).mean(dim=1)),
     Mistake("softmax-over-models", "the softmax runs over the classes (the last axis), not over the models.",
             lambda z: _softmax(z, dim=0).mean(dim=0)),
+    Mistake("softmax-over-examples", "the softmax runs over the classes (the last axis of (M, N, K)), not over the "
+            "examples (dim 1).", lambda z: _softmax(z, dim=1).mean(dim=0)),
     Mistake("sum-not-mean", "you added the M models' probabilities: divide by M (the mean), so rows sum to 1.",
             lambda z: _softmax(z, dim=-1).sum(dim=0)),
     Mistake("majority-vote", "you counted votes (the share of models whose arg-max is each class): the ensemble "

@@ -58,10 +58,17 @@ def resampled_fits(degree: int, lam: float = 0.0, n_points: int = 15, noise: flo
 
 def bias_variance(preds: torch.Tensor, f_true: torch.Tensor) -> dict[str, float]:
     """Bias² and variance of predictions from resampled fits, averaged over the points.
-    preds: (M, G) (one row per training set); f_true: (G,). Returns {"bias2", "variance"}."""
+    preds: (M, G) (one row per training set); f_true: (G,). Returns {"bias2", "variance"}.
+
+    The average of M fits still scatters around f̄ with variance Var/M, so (mean - f)² overstates bias²
+    by that much on average; subtracting var/(M - 1) (var measured about the sample mean, which is
+    (M-1)/M of Var on average) removes it. The estimate is clipped at 0."""
+    M = preds.shape[0]
     mean = preds.mean(dim=0)                                   # (G,)  f̄(x), the average fit
-    return {"bias2": float(((mean - f_true) ** 2).mean()),
-            "variance": float(((preds - mean) ** 2).mean())}   # mean over sets and points
+    var = ((preds - mean) ** 2).mean(dim=0)                    # (G,)  spread of the fits at each point
+    sampling = var / (M - 1) if M > 1 else torch.zeros_like(var)
+    return {"bias2": max(float(((mean - f_true) ** 2 - sampling).mean()), 0.0),
+            "variance": float(var.mean())}                     # mean over sets and points
 
 
 def decomposition(degree: int, lam: float = 0.0, n_points: int = 15, noise: float = 0.3, n_datasets: int = 200,
@@ -107,7 +114,8 @@ def capacity_figure(degree: int = 3, log10_lam: float = -8.0, n_points: int = 15
     a1.plot(x0, y0, "o", color="C3", ms=4, label="one training set")
     a1.set(ylim=(-2, 2), xlabel="x", title=f"degree {degree}, λ = {lam:.2g}: 20 of 100 fits")
     a1.legend(frameon=False, fontsize=8, loc="lower left")
-    names, vals = ["bias²", "variance", "noise²"], [parts["bias2"], parts["variance"], noise ** 2]
+    names = ["bias²", "variance", "noise²"]
+    vals = [max(parts["bias2"], 1e-4), parts["variance"], noise ** 2]      # 1e-4: the floor of the log axis
     a2.bar(names, vals, color=["C1", "C0", "0.6"])
     a2.set(yscale="log", ylim=(1e-4, 1e3), title="expected test error = sum")
     curves = error_curves(range(1, 13), lam, n_points, noise, 30, seed)
@@ -219,8 +227,9 @@ def penalty_figure(lam: float = 1.0):
 
 
 def shrink_path(w0: float, lam: float, kind: str, lr: float = 0.1, steps: int = 50) -> list[float]:
-    """Gradient steps on the penalty alone, from w0: L2 shrinks geometrically, L1 by a constant and then
-    sits at 0 (clipped at the crossing, as proximal methods do)."""
+    """Steps on the penalty alone, from w0: L2 (a gradient step) shrinks geometrically; L1 moves by a
+    constant and then sits at 0: the step is clipped at the crossing (soft-thresholding, as proximal
+    methods do), where a plain subgradient step would overshoot and oscillate around 0."""
     w, path = w0, [w0]
     for _ in range(steps):
         if kind == "l2":

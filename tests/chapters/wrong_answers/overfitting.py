@@ -121,6 +121,12 @@ def kfold_indices(n, k, seed=0):
     folds = list(torch.tensor_split(perm, k))
     return [(torch.cat([f for i, f in enumerate(folds) if i != j]), va) for j, va in enumerate(folds)]
 ''' + _CV_OK,
+        "seed-ignored": '''
+def kfold_indices(n, k, seed=0):
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(0))
+    folds = list(torch.tensor_split(perm, k))
+    return [(torch.cat([f for i, f in enumerate(folds) if i != j]), va) for j, va in enumerate(folds)]
+''' + _CV_OK,
         "cv-sum": _KFOLD_OK + '''
 
 def cross_val_score(score, n, k, seed=0):
@@ -175,6 +181,14 @@ def prior_lambda(sigma):
 def prior_lambda(sigma):
     return 1 / sigma ** 2
 ''' + _MAP_OK,
+        "lambda-one-over-sigma": '''
+def prior_lambda(sigma):
+    return 1 / sigma
+''' + _MAP_OK,
+        "lambda-quarter": '''
+def prior_lambda(sigma):
+    return 1 / (4 * sigma ** 2)
+''' + _MAP_OK,
         "ridge-with-nll-lambda": _map("noise_std ** 2 / (2 * sigma ** 2)"),
         "ratio-inverted": _map("sigma ** 2 / noise_std ** 2"),
         "noise-ignored": _map("1 / sigma ** 2"),
@@ -205,6 +219,13 @@ def inverted_dropout(x, p, training=True, generator=None):
         return x
     u = torch.rand(x.shape, generator=generator)
     return x * (u < p).to(x.dtype) / (1 - p)
+''',
+        "keep-p-divide-p": '''
+def inverted_dropout(x, p, training=True, generator=None):
+    if not training:
+        return x
+    u = torch.rand(x.shape, generator=generator)
+    return x * (u < p).to(x.dtype) / p
 ''',
         "scaled-in-eval": '''
 def inverted_dropout(x, p, training=True, generator=None):
@@ -249,6 +270,17 @@ def inverted_dropout(x, p, training=True, generator=None):
         "stops-late": _stopper(_STEP_OK.replace(">= self.patience", "> self.patience")),
         "min-delta-ignored": _stopper(_STEP_OK.replace("self.best_loss - self.min_delta", "self.best_loss")),
         "no-restore": _stopper(_STEP_OK, restore="pass"),
+        "relative-min-delta": _stopper(_STEP_OK.replace("self.best_loss - self.min_delta",
+                                                        "self.best_loss * (1 - self.min_delta)")),
+        "saves-within-min-delta": _stopper('''        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.bad_checks = val_loss, 0
+            self.save(model)
+        else:
+            if val_loss < self.best_loss:
+                self.best_loss = val_loss
+                self.save(model)
+            self.bad_checks += 1
+        return self.bad_checks >= self.patience'''),
     },
     "ex-ensemble": {
         "average-logits": '''
@@ -266,6 +298,10 @@ def ensemble_probs(logits):
         "sum-over-models": '''
 def ensemble_probs(logits):
     return torch.softmax(logits, dim=-1).sum(dim=0)
+''',
+        "softmax-over-examples": '''
+def ensemble_probs(logits):
+    return torch.softmax(logits, dim=1).mean(dim=0)
 ''',
         "majority-vote": '''
 def ensemble_probs(logits):
