@@ -49,12 +49,21 @@ def _dtype(x: torch.Tensor) -> str:
     return str(x.dtype).replace("torch.", "")
 
 
-def _expect_with_probe(expect, probe) -> None:
-    """Run ``expect()``; when it fails without naming a likely mistake, ask ``probe()`` (a function that
-    returns a hint or None) for one and add it to the message."""
+def _expect_with_probe(expect, probe, tight=None) -> None:
+    """Run ``expect()``; when it fails, first ask ``tight()`` (see _tight_match) for a catalogued mistake
+    too close to the right answer for the generic diagnosis, whose hint then replaces any other; else,
+    when the failure names no likely mistake, ask ``probe()`` (a function that returns a hint or None)
+    for one and add it to the message."""
     try:
         expect()
     except checks.CheckFailure as err:
+        try:
+            close_hint = tight() if tight else None
+        except Exception:                       # a probe must never turn a failure into a crash
+            close_hint = None
+        if close_hint:
+            head = str(err).split("\n  Likely mistake:")[0]
+            raise checks.CheckFailure(f"{head}\n  Likely mistake: {close_hint}") from None
         if "Likely mistake:" in str(err):
             raise
         try:
@@ -71,6 +80,23 @@ def _allclose(a, b, rel: float = 1e-6) -> bool:
     return a.shape == b.shape and bool(((a - b).abs() <= rel * (1 + b.abs())).all())
 
 
+def _tight_match(actual, expected, mistakes, args=()) -> str | None:
+    """For a float64 result: the hint of a catalogued mistake that ``actual`` equals to 1e-12 while the right
+    answer does not. Such a mistake (a missing eps or 1e-6) can differ from the right answer by less than the
+    generic diagnosis can tell apart, which would otherwise call it float32 rounding."""
+    if not (torch.is_tensor(actual) and actual.dtype == _float64):
+        return None
+    for mistake in mistakes:
+        try:
+            with torch.no_grad():
+                wrong = mistake.variant(*args)
+        except Exception:
+            continue
+        if torch.is_tensor(wrong) and _allclose(actual, wrong, 1e-12) and not _allclose(expected, wrong, 1e-12):
+            return mistake.hint
+    return None
+
+
 # ---------------------------------------------------------------- exercise 1: an init that keeps the signal
 
 def _std(fan_in, s, *, var_factor=None, std_only=False):
@@ -78,19 +104,21 @@ def _std(fan_in, s, *, var_factor=None, std_only=False):
 
 
 KEEPING_MISTAKES = (
-    Mistake("lecun", "that is LeCun's std sqrt(1/fan_in), right for a linear layer (slope 1) only: the rectifier "
-            "keeps a fraction (1 + s^2)/2 of E[z^2], which the variance must make up.",
+    Mistake("lecun", "that is LeCun's sqrt(1/fan_in), right for s = 1 only: for s < 1 the leaky ReLU keeps only part "
+            "of E[z^2]; split E[a^2] into z > 0 and z <= 0 and make the variance up for it.",
             lambda n, s: math.sqrt(1 / n)),
-    Mistake("slope-ignored", "that is He's sqrt(2/fan_in), which assumes a ReLU (slope 0): with a negative slope s "
-            "the activation keeps (1 + s^2)/2 of E[z^2], not 1/2.", lambda n, s: math.sqrt(2 / n)),
+    Mistake("slope-ignored", "that is He's sqrt(2/fan_in), which assumes s = 0: with slope s the negative half of z "
+            "also contributes s^2 E[z^2; z<=0] to E[a^2].", lambda n, s: math.sqrt(2 / n)),
     Mistake("variance-not-std", "you returned the variance: the std is its square root.",
             lambda n, s: 2 / ((1 + s * s) * n)),
-    Mistake("slope-not-squared", "the negative part contributes s^2 E[z^2 ; z < 0] (the slope is squared in a^2): "
-            "the factor is (1 + s^2)/2, not (1 + s)/2.", lambda n, s: math.sqrt(2 / ((1 + s) * n))),
+    Mistake("slope-not-squared", "the negative part contributes s^2 E[z^2 ; z < 0] (the slope is squared in a^2), "
+            "not s E[z^2 ; z < 0].", lambda n, s: math.sqrt(2 / ((1 + s) * n))),
     Mistake("std-doubled", "the factor 2 multiplies the *variance*, i.e. sqrt(2) the std; you doubled the std.",
             lambda n, s: 2 * math.sqrt(1 / ((1 + s * s) * n))),
     Mistake("no-sqrt-fan-in", "the std scales as 1/sqrt(fan_in) (the variance as 1/fan_in), not as 1/fan_in.",
             lambda n, s: math.sqrt(2 / (1 + s * s)) / n),
+    Mistake("variance-of-a", "E[a^2], not Var(a): after a rectifier a has a non-zero mean, and Var(z) = n σ_W^2 E[a^2].",
+            lambda n, s: math.sqrt(1 / (n * ((1 + s * s) / 2 - (1 - s) ** 2 / (2 * math.pi))))),
 )
 
 
@@ -151,14 +179,15 @@ def check_keeping_signal(keeping_std, negative_slope: float, depth: int = 30, wi
     if not 0.5 <= ratio <= 2.0:
         trend = "vanishes" if ratio < 0.5 else "explodes"
         checks.fail(what, f"E[z^2] at layer {depth} is {ratio:.3g} times that at layer 1: the signal {trend}.",
-                    f"each layer multiplies E[z^2] by fan_in * std^2 * (1 + s^2)/2; with your std that is "
-                    f"{width * std * std * (1 + negative_slope ** 2) / 2:.3g}, which must be 1.")
+                    f"each layer multiplies E[z^2] by fan_in * std^2 * E[a^2]/E[z^2]; with your std "
+                    f"fan_in * std^2 = {width * std * std:.3g}.")
 
 
 # ---------------------------------------------------------------- exercise 2: BatchNorm forward, train and eval
 
 def _bn_variant(x, gamma, beta, rm, rv, training, momentum, eps, *, norm_unbiased=False, running_biased=False,
-                keras=False, eps_outside=False, eval_batch=False, eval_updates=False, train_running=False):
+                keras=False, eps_outside=False, eval_batch=False, eval_updates=False, train_running=False,
+                no_eps=False, eval_biased=False):
     """The BatchNorm forward with optional, catalogued mistakes (float64 inputs as given)."""
     n = x.shape[0]
     bmean, bvar = x.mean(0), x.var(0, correction=0)
@@ -168,9 +197,10 @@ def _bn_variant(x, gamma, beta, rm, rv, training, momentum, eps, *, norm_unbiase
         mean, var = (rm, rv) if train_running else (bmean, ub if norm_unbiased else bvar)
         new = (upd(rm, bmean), upd(rv, bvar if running_biased else ub))
     else:
-        mean, var = (bmean, bvar) if eval_batch else (rm, rv)
+        mean, var = (bmean, bvar) if eval_batch else (rm, rv * (n - 1) / n if eval_biased else rv)
         new = (upd(rm, bmean), upd(rv, ub)) if eval_updates else (rm, rv)
-    y = (x - mean) / (torch.sqrt(var) + eps if eps_outside else torch.sqrt(var + eps)) * gamma + beta
+    y = (x - mean) / (torch.sqrt(var) if no_eps else torch.sqrt(var) + eps if eps_outside
+                      else torch.sqrt(var + eps)) * gamma + beta
     return y, new[0], new[1]
 
 
@@ -180,6 +210,9 @@ _BN_ROWS = (
     ("running-in-training", "in training mode the batch's own mean and variance normalize; the running statistics are "
      "for evaluation.", {"train_running": True}, (0,)),
     ("eps-outside-sqrt", "eps goes inside the square root: (x - mean) / sqrt(var + eps).", {"eps_outside": True}, (0,)),
+    ("no-eps", "eps goes inside the square root: (x - mean) / sqrt(var + eps).", {"no_eps": True}, (0,)),
+    ("eval-biased", "evaluation normalizes with running_var exactly as stored; the unbiased correction happened when "
+     "it was updated.", {"eval_biased": True}, (0,)),
     ("batch-stats-in-eval", "in evaluation mode normalize with the running statistics, not the batch's: a prediction "
      "must not depend on the other examples of the batch.", {"eval_batch": True}, (0,)),
     ("keras-momentum", "that is the Keras convention, running <- m * running + (1 - m) * batch. PyTorch's momentum "
@@ -235,7 +268,8 @@ def check_batchnorm_forward(batchnorm_forward, batches: list[torch.Tensor], gamm
             _expect_with_probe(
                 lambda: checks.expect_close(got, want, what=f"{what}: {labels[part]}", mistakes=_bn_mistakes(part),
                                             args=args, **_tol(x)),
-                lambda: _bn_probe(part, got, x, gamma, beta, rm, rv, training, m))
+                lambda: _bn_probe(part, got, x, gamma, beta, rm, rv, training, m),
+                lambda: _tight_match(got, want, _bn_mistakes(part), args))
         rm, rv = expected[1], expected[2]
 
 
@@ -292,10 +326,10 @@ _BN_BACK_ROWS = (
     ("constants", "mu and sigma depend on x too: treating them as constants gives only gamma * g / sigma. Add the paths "
      "through the mean and through the variance (each x_i enters every x_hat_j).",
      {"mean_path": False, "var_path": False}, (0,)),
-    ("no-variance-path", "the path through the variance is missing: sigma^2 depends on every x_i, and its term is "
-     "-x_hat_i * mean_j(g_j * gamma * x_hat_j) / sigma.", {"var_path": False}, (0,)),
-    ("no-mean-path", "the path through the mean is missing: mu depends on every x_i, and its term is "
-     "-mean_j(g_j * gamma) / sigma.", {"mean_path": False}, (0,)),
+    ("no-variance-path", "the path through the variance is missing: sigma^2 depends on every x_i; add "
+     "dL/dsigma^2 · dsigma^2/dx_i (it is proportional to x_i - mu).", {"var_path": False}, (0,)),
+    ("no-mean-path", "the path through the mean is missing: mu depends on every x_i; add dL/dmu · dmu/dx_i (the same "
+     "for every row of a column).", {"mean_path": False}, (0,)),
     ("unbiased-variance", "training-mode BatchNorm uses the biased batch variance (divide by N); with N - 1 every "
      "term of dx is off.", {"unbiased": True}, (0, 1)),
     ("variance-sign", "the sign of the variance path is flipped: a larger variance *shrinks* x_hat, so its term is "
@@ -360,6 +394,8 @@ LN_MISTAKES = (
             lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True, correction=0) + eps) * g + b),
     Mistake("gamma-beta-swapped", "gamma scales and beta shifts: x_hat * gamma + beta.",
             lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True, correction=0) + eps) * b + g),
+    Mistake("no-eps", "eps is missing: divide by sqrt(var + eps), using the eps argument.",
+            lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True, correction=0) * g + b),
     Mistake("no-affine", "after normalizing, scale by gamma and shift by beta.",
             lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True, correction=0) + eps)),
 )
@@ -388,7 +424,8 @@ def check_layer_norm(layer_norm, x: torch.Tensor, gamma: torch.Tensor, beta: tor
     want = _layer_norm(x.to(_float64), (x.shape[-1],), gamma.to(_float64), beta.to(_float64), e).to(x.dtype)
     _expect_with_probe(lambda: checks.expect_close(out, want, what=what, mistakes=LN_MISTAKES, args=(x, gamma, beta, e),
                                                    **_tol(x)),
-                       lambda: _ln_probe(out, x, gamma, beta, e))
+                       lambda: _ln_probe(out, x, gamma, beta, e),
+                       lambda: _tight_match(out, want, LN_MISTAKES, (x, gamma, beta, e)))
     if x.dim() >= 2 and x.shape[0] >= 2:
         checks.expect_rows_independent(lambda v: layer_norm(v, gamma, beta, **kw), x, what=f"{what}, row by row",
                                        forbidden=LN_FORBIDDEN, **_tol(x))
@@ -396,14 +433,14 @@ def check_layer_norm(layer_norm, x: torch.Tensor, gamma: torch.Tensor, beta: tor
 
 # ---------------------------------------------------------------- exercise 5: clipping by the global norm
 
-def _clip_variant(grads, c, *, per_tensor=False, by_value=False, no_min=False, sum_of_norms=False):
+def _clip_variant(grads, c, *, per_tensor=False, by_value=False, no_min=False, sum_of_norms=False, no_eps=False):
     grads = [g.to(_float64) for g in grads]
     if by_value:
         return [g.clamp(-c, c) for g in grads]
     if per_tensor:
         return [g * min(1.0, c / (float(g.norm()) + 1e-6)) for g in grads]
     total = sum(float(g.norm()) for g in grads) if sum_of_norms else math.sqrt(sum(float((g ** 2).sum()) for g in grads))
-    scale = c / (total + 1e-6)
+    scale = (c / total if total > 0 else math.inf) if no_eps else c / (total + 1e-6)
     return [g * (scale if no_min else min(1.0, scale)) for g in grads]
 
 
@@ -415,6 +452,8 @@ _CLIP_ROWS = (
     ("no-min", "gradients whose norm is already below max_norm are left alone: the factor is min(1, c / ||g||), "
      "it never enlarges them.", {"no_min": True}),
     ("sum-of-norms", "the global norm is sqrt(sum_k ||g_k||^2), not the sum of the tensors' norms.", {"sum_of_norms": True}),
+    ("no-eps", "the factor is min(1, max_norm / (total + 1e-6)), as PyTorch computes it; without the 1e-6 your tensors "
+     "differ from clip_grad_norm_'s in the 8th digit.", {"no_eps": True}),
 )
 
 
@@ -466,7 +505,8 @@ def check_clip_grad_norm(clip_grad_norm, grads: list[torch.Tensor], max_norm: fl
         label = f"{what}: clipped tensor {k}"
         checks.expect_tensor(got, what=label, shape=tuple(want.shape), dtype=want.dtype)
         _expect_with_probe(lambda: checks.expect_close(got, want, what=label, mistakes=mistakes, **_tol(grads[0])),
-                           lambda: _clip_probe(clipped, grads, float(want_total), max_norm))
+                           lambda: _clip_probe(clipped, grads, float(want_total), max_norm),
+                           lambda: _tight_match(got, want, mistakes))
 
 
 # ---------------------------------------------------------------- exercise 6: a residual block

@@ -96,11 +96,12 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
 
 def layer_grad_norms(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> list[float]:
     """||dL/dW|| of every Linear layer (first to last) for the mean cross-entropy on (X, y), at the
-    current parameters, in training mode. X: (N, D); y: (N,). Leaves .grad cleared."""
+    current parameters, in training mode. X: (N, D); y: (N,). Leaves .grad cleared. The norms are taken
+    in float64: a float32 gradient with entries near 1e-27 is representable, but its squares underflow."""
     model.train()
     model.zero_grad()
     F.cross_entropy(model(X), y).backward()
-    norms = [float(m.weight.grad.norm()) for m in linear_layers(model)]
+    norms = [float(m.weight.grad.double().norm()) for m in linear_layers(model)]
     model.zero_grad()
     return norms
 
@@ -192,7 +193,7 @@ def _signal_stats(depth, width, activation, init, scale, batchnorm, residual, n,
     (final * target).sum().div(n).backward()
     return {"activations": [z.detach() for z in outs],
             "act_std": [float(z.detach().std()) for z in outs],
-            "grad_norms": [float(lin.weight.grad.norm()) for lin in layers]}
+            "grad_norms": [float(lin.weight.grad.double().norm()) for lin in layers]}   # float64: see layer_grad_norms
 
 
 def _norm_act(z: torch.Tensor, act, batchnorm: bool) -> torch.Tensor:

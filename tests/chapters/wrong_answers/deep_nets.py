@@ -59,6 +59,12 @@ def keeping_std(fan_in, negative_slope=0.0):
 def keeping_std(fan_in, negative_slope=0.0):
     return 1 / math.sqrt(fan_in)
 ''',
+        "variance-of-a": '''
+def keeping_std(fan_in, negative_slope=0.0):
+    s = negative_slope
+    mean_a = (1 - s) / math.sqrt(2 * math.pi)          # E[a] for standard-normal z
+    return math.sqrt(1 / (fan_in * ((1 + s * s) / 2 - mean_a ** 2)))
+''',
         "library-gain": '''
 def keeping_std(fan_in, negative_slope=0.0):
     return torch.nn.init.calculate_gain("leaky_relu", negative_slope) / math.sqrt(fan_in)
@@ -71,6 +77,8 @@ def keeping_std(fan_in, negative_slope=0.0):
         "normalize-with-unbiased": _bn(var="x.var(dim=0)",
                                        new_var="(1 - momentum) * running_var + momentum * var"),
         "eps-outside-sqrt": _bn(denom="(torch.sqrt(var) + eps)"),
+        "no-eps": _bn(denom="torch.sqrt(var)"),
+        "eval-biased-running-var": _bn(eval_stats="running_mean, running_var * (x.shape[0] - 1) / x.shape[0]"),
         "batch-stats-in-eval": _bn(eval_stats="x.mean(dim=0), ((x - x.mean(dim=0)) ** 2).mean(dim=0)"),
         "in-place-running": '''
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -147,6 +155,12 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     std = ((x - mean) ** 2).mean(dim=-1, keepdim=True).sqrt()
     return (x - mean) / (std + eps) * gamma + beta
 ''',
+        "no-eps": '''
+def layer_norm(x, gamma, beta, eps=1e-5):
+    mean = x.mean(dim=-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var) * gamma + beta
+''',
         "gamma-beta-swapped": '''
 def layer_norm(x, gamma, beta, eps=1e-5):
     mean = x.mean(dim=-1, keepdim=True)
@@ -178,6 +192,18 @@ def clip_grad_norm(grads, max_norm):
 def clip_grad_norm(grads, max_norm):
     total = sum(g.norm() for g in grads)
     scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    return [g * scale for g in grads], total
+''',
+        "no-eps": '''
+def clip_grad_norm(grads, max_norm):
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    scale = torch.clamp(max_norm / total, max=1.0)
+    return [g * scale for g in grads], total
+''',
+        "no-eps-python-float": '''
+def clip_grad_norm(grads, max_norm):
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    scale = min(1.0, max_norm / float(total))
     return [g * scale for g in grads], total
 ''',
         "in-place-like-torch": '''
