@@ -472,14 +472,45 @@ def _offset_hint(actual: Any, expected: torch.Tensor) -> str | None:
     return None
 
 
+_FLOAT32_ROUNDOFF = 2.0 ** -24        # float32's unit roundoff: a rounded constant is off by at most this
+
+
 def _float32_hint(a: torch.Tensor, e: torch.Tensor, dtype: torch.dtype, atol: float, rtol: float) -> str | None:
-    """Within float32 rounding of a float64 answer, but outside the float64 tolerance."""
+    """Within float32 rounding of a float64 answer (16 roundoffs of its largest entry), but outside the
+    float64 tolerance. One consistent factor larger than a rounded constant's error is not rounding:
+    a small constant (an eps) is missing or extra, and the hint says that instead."""
     if dtype != _float64:
         return None
-    if bool(((a - e).abs() <= 1e-6 * e.abs() + 1e-6 * max(1.0, float(e.abs().max()))).all()):
-        return ("your result has float32 rounding errors: a step ran in float32 (a constant tensor without "
-                "dtype=x.dtype, or .float()).")
+    if not bool(((a - e).abs() <= 16 * _FLOAT32_ROUNDOFF * float(e.abs().max())).all()):
+        return None
+    factor = _consistent_factor(a, e)
+    if factor is not None and abs(factor) > 4 * _FLOAT32_ROUNDOFF:
+        return (f"your result is off by one tiny, consistent factor (1 {'+' if factor > 0 else '-'} {abs(factor):.1g}): "
+                "a small constant (an eps, a 1e-6 in a denominator) is missing, extra or in another place.")
+    return ("your result has float32 rounding errors: a step ran in float32 (a constant tensor without "
+            "dtype=x.dtype, or .float()).")
+
+
+def _consistent_factor(a: torch.Tensor, e: torch.Tensor) -> float | None:
+    """The relative error (a - e) / e when it is one factor for the whole result, for each row, or for
+    each column (what a misplaced eps in a shared denominator gives); None when it varies like noise."""
+    nonzero = e != 0
+    rel = torch.where(nonzero, (a - e) / torch.where(nonzero, e, torch.ones_like(e)), torch.nan)
+    groups = [rel.reshape(1, -1)]
+    if rel.dim() >= 2:
+        groups += [rel.reshape(-1, rel.shape[-1]), rel.reshape(rel.shape[0], -1).T]
+    for rows in groups:
+        if all(_flat(row[~torch.isnan(row)]) for row in rows):
+            return float(rel[nonzero].abs().max()) * (1 if float(rel[nonzero].sum()) > 0 else -1)
     return None
+
+
+def _flat(values: torch.Tensor) -> bool:
+    """At least two values, all within 1 % of their mean, which is not 0."""
+    if values.numel() < 2:
+        return False
+    mean = float(values.mean())
+    return mean != 0 and bool(((values - mean).abs() <= 0.01 * abs(mean)).all())
 
 
 def diagnose(actual: Any, mistakes: Sequence[Mistake], args: tuple, kwargs: dict,

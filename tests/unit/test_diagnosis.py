@@ -275,3 +275,25 @@ def test_a_size_taken_from_the_wrong_axis_of_an_input_is_named():
     msg = message(checks.expect_close, torch.zeros(7, dtype=torch.float64), torch.zeros(4, dtype=torch.float64),
                   what="db", args=(X,))
     assert "dimension 0 of your result" not in msg            # 7 comes from nowhere: nothing to say
+
+
+def test_a_consistent_tiny_factor_is_not_called_float32_rounding():
+    """A missing eps in a shared denominator scales the result by one factor (1 + ~1e-7): that is not
+    float32 rounding, and the hint says a small constant is missing or extra."""
+    e = torch.tensor([0.5, -1.25, 2.0, 3.0], dtype=torch.float64)
+    msg = message(checks.expect_close, e * (1 - 4e-7), e, what="f", atol=1e-12, rtol=1e-10)
+    assert "float32" not in hint(msg) and "small constant" in hint(msg)
+    rows = torch.tensor([[1.0, -2.0, 0.5], [0.25, 4.0, -1.0]], dtype=torch.float64)
+    per_row = rows * (1 + torch.tensor([[3e-7], [8e-7]], dtype=torch.float64))   # one factor per row (LayerNorm)
+    msg = message(checks.expect_close, per_row, rows, what="f", atol=1e-12, rtol=1e-10)
+    assert "float32" not in hint(msg) and "small constant" in hint(msg)
+
+
+def test_float32_noise_is_still_named_and_larger_errors_are_not_rounding():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    e = x @ x.T
+    got = (x.float() @ x.float().T).double()       # a float32 matmul: errors vary entry by entry
+    assert "float32 rounding" in hint(message(checks.expect_close, got, e, what="f", atol=1e-12, rtol=1e-10))
+    off = e + 1e-4 * torch.randn(5, 5, generator=g, dtype=torch.float64)    # far beyond float32's rounding
+    assert "float32" not in hint(message(checks.expect_close, off, e, what="f", atol=1e-12, rtol=1e-10))
