@@ -1,5 +1,6 @@
 """Shared fixtures. Tests that run notebooks or nbgrader are marked `slow`."""
 import os
+import socket
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +10,13 @@ matplotlib.use("Agg")  # no display in tests
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DLCOURSE_OFFLINE", "1")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for the servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import nbformat
 import pytest
 
 from helpers.course import grading, paths
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 from tests.grading.fixture import CHAPTER
 
 PROXY = ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -37,12 +36,6 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not PROXY.exists(), reason="JupyterHub's proxy is missing: make hub-tools")]
 STUDENTS = ("alice", "bob")
 COURSE_ID = "dlcourse"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Hub:

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,12 +43,6 @@ def browser_executable() -> str | None:
     """The system's Chromium ($DLCOURSE_BROWSER first); None when there is none."""
     names = (os.environ.get("DLCOURSE_BROWSER"), *BROWSER_NAMES)
     return next((shutil.which(n) for n in names if n and shutil.which(n)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_lab_settings(folder: Path) -> Path:

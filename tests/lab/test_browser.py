@@ -23,7 +23,7 @@ import pytest
 
 from helpers.course import grading, paths
 from tests.chapters.wrong_answers import wrong_answers
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 from tests.grading.leaks import secret_lines, visible_text
 from tests.lab import browser as B
 
@@ -83,7 +83,7 @@ def course(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab(course):
     course_dir, base, _ = course
-    server = B.Lab(course_dir, B.free_port(), B.write_lab_settings(base / "settings"), base / "lab.log")
+    server = B.Lab(course_dir, free_port(), B.write_lab_settings(base / "settings"), base / "lab.log")
     try:
         server.wait()
         yield server

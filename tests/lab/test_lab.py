@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.lab.browser import free_port, stop_group
+from tests.conftest import ROOT, free_port
+from tests.lab.browser import stop_group
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]
