@@ -37,6 +37,7 @@ LAB_SETTINGS = {
 ERROR_TEXT = re.compile(r"^(?:-{20,}\s+)?\w*(Error|Failure|Exception|Interrupt)\b")
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 IDLE = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
+WIDGET_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]'
 
 
 def browser_executable() -> str | None:
@@ -179,6 +180,13 @@ class NotebookPage:
             assert time.monotonic() < deadline, f"the cells did not finish within {timeout_s:.0f} s"
             time.sleep(0.2)
 
+    @staticmethod
+    def _wait_for(condition, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return bool(condition())
+
     def _idle(self) -> bool:
         return self.page.locator(IDLE).count() > 0
 
@@ -226,23 +234,22 @@ class NotebookPage:
         return "jp-CodeCell" in (self.cells.nth(index).get_attribute("class") or "")
 
     def run_until_slider(self, start: int, timeout_s: float = 240):
-        """Run on from cell ``start`` as a student does after a failed test (Run > Run Selected Cell
-        and All Below, again after each cell that fails), until a slider shows; then interrupt what
-        is still queued. Returns (the cell holding the slider, the slider)."""
-        sliders = self.page.locator("[role=slider]:visible")
-        while not sliders.count():
-            assert start >= 0, "no slider showed anywhere in the chapter"
-            self.select(start)
-            self._run("notebook:run-all-below", start)
-            self._wait_stopped(timeout_s, until=sliders.count)
-            failed = self.first_error(start)
-            start = failed + 1 if failed >= 0 else -1
-        if self._running():
-            self.menu("Kernel", "kernelmenu:interrupt")
-            self._wait_stopped(60)
-        holder = self.cells.evaluate_all(
+        """Run on from cell ``start`` one cell at a time (Shift+Enter, as a student reads on past a
+        failed test) until a cell shows a slider, unless one already shows above ``start``. Nothing is
+        left queued behind it, so no interrupt is needed. Returns (the cell holding the slider, the slider)."""
+        shown = self.cells.evaluate_all(
             "cells => cells.findIndex(c => [...c.querySelectorAll('[role=slider]')].some(s => s.offsetParent))")
-        return holder, sliders.first
+        if 0 <= shown < start:
+            return shown, self.cells.nth(shown).locator("[role=slider]").first
+        self.select(start)
+        for index in range(start, self.cells.count()):
+            self.run_selected(index, timeout_s)
+            slider = self.cells.nth(index).locator("[role=slider]")
+            if self._code_cell(index) and self.cells.nth(index).locator(WIDGET_OUTPUT).count():
+                self._wait_for(slider.count, 15)       # a widget renders just after its cell ends
+            if slider.count():
+                return index, slider.first
+        raise AssertionError("no slider showed anywhere in the chapter")
 
     def validate(self, timeout_s: float = 300) -> str:
         """Press nbgrader's Validate button; returns the text of the verdict dialog."""
