@@ -25,9 +25,10 @@ CHAPTERS = paths.chapters(ROOT)
 
 
 # Packs per chapter: a chapter costs 2 + this many nbgrader submissions, whatever its catalogues
-# hold, so the suite stays within its 30 minutes at twelve chapters. Every wrong answer beyond it
+# hold, so the suite stays within its 30 minutes at twelve chapters (two: the solution, the blank and two
+# packs grade in two rounds of the two workers). Every wrong answer beyond it
 # is still graded in-process, against its own cell and every other (tests/chapters/test_cells.py).
-MAX_PACKS = 4
+MAX_PACKS = 2
 
 
 def packs(chapter: str) -> list[dict[str, tuple[str, str]]]:
