@@ -1,0 +1,1 @@
+"""Chapter 09: Attention and transformers (demos, answers, checks)."""
