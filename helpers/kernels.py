@@ -7,9 +7,12 @@ of them, except inside the exercise that asks for that very function (see helper
     probs = kernels.softmax(logits, dim=-1)      # chapter 01
     out = kernels.linear_forward(x, W, b)        # chapter 03: x @ W.T + b
     y = kernels.conv2d(x, w, b, stride=1, padding=1)   # chapter 07: NCHW cross-correlation, as F.conv2d
+    out, weights = kernels.attention(q, k, v, mask=kernels.causal_mask(T))   # chapter 09
 
 Each chapter that teaches a kernel adds it here.
 """
+from helpers.chapters.attention.answers import (MultiHeadAttention, TransformerBlock, attention, attention_backward,
+                                                beam_search, causal_mask, padding_mask, pe_shift_matrix, sinusoidal_pe)
 from helpers.chapters.backprop.answers import (linear_backward, linear_forward, relu_backward, sigmoid_backward,
                                                silu_backward, tanh_backward)
 from helpers.chapters.cnn.answers import ResidualBlock, conv2d_backward
@@ -23,6 +26,10 @@ from helpers.chapters.foundations.answers import (cross_entropy, cross_entropy_f
                                                   kl_div, log_softmax, sigmoid, softmax)
 from helpers.chapters.optimization.answers import (adam_step, classify_critical_point, momentum_step, rmsprop_step,
                                                    warmup_cosine)
+from helpers.chapters.rl.answers import (discounted_returns, dqn_loss, dqn_targets, epsilon_greedy, policy_evaluation,
+                                         q_learning_update, reinforce_loss, sarsa_update, value_iteration)
+from helpers.chapters.rnn.answers import (gru_cell, jacobians_through_time, lstm_cell, rnn_backward, rnn_forward,
+                                          sampling_probs, tbptt_batches)
 from helpers.chapters.overfitting.answers import (Dropout, EarlyStopping, cross_val_score, ensemble_probs,
                                                   inverted_dropout, kfold_indices, map_linear_regression, penalty_grad)
 
@@ -42,4 +49,13 @@ __all__ = [
     # chapter 07: convolutions (NCHW), pooling, receptive fields, the ResNet basic block
     "conv_out_size", "conv_param_count", "conv2d", "conv2d_backward", "maxpool2d", "maxpool2d_backward",
     "receptive_field", "ResidualBlock",
+    # chapter 08: recurrent cells (PyTorch's weight layout and gate order), BPTT, sampling, batching
+    "rnn_forward", "rnn_backward", "jacobians_through_time", "lstm_cell", "gru_cell", "sampling_probs",
+    "tbptt_batches",
+    # chapter 09: attention, masks, positional encodings, transformer blocks, beam search
+    "attention", "causal_mask", "padding_mask", "attention_backward", "MultiHeadAttention", "sinusoidal_pe",
+    "pe_shift_matrix", "TransformerBlock", "beam_search",
+    # chapter 12: returns, dynamic programming, TD updates, policy gradient, DQN targets
+    "discounted_returns", "policy_evaluation", "value_iteration", "epsilon_greedy", "sarsa_update",
+    "q_learning_update", "reinforce_loss", "dqn_targets", "dqn_loss",
 ]
