@@ -1,0 +1,1 @@
+"""Chapter 10: Autoencoders, VAEs and normalizing flows (demos, answers, checks)."""
