@@ -176,6 +176,16 @@ def snapshot() -> None:
                  "shell": _shell_state(_shell())}
 
 
+def _torch_rewrapped(now, before) -> bool:
+    """Whether ``now`` is torch's own ``_disable_dynamo`` wrapper around ``before``: importing
+    torch._dynamo, which torch does lazily (on the first torch.optim step, for one), rebinds
+    torch.manual_seed that way. Not tampering: the wrapper calls the original."""
+    if not isinstance(now, types.FunctionType) or now.__dict__.get("__wrapped__") is not before:
+        return False
+    wrap = getattr(sys.modules.get("torch"), "_disable_dynamo", None)
+    return wrap is not None and now.__code__ is getattr(wrap(_torch_rewrapped), "__code__", None)
+
+
 def _restore_modules(saved: dict) -> list[str]:
     fixed = []
     for name, (module, attributes) in saved.items():   # this module is not in it: it holds the snapshot
@@ -184,6 +194,9 @@ def _restore_modules(saved: dict) -> list[str]:
             fixed.append(f"sys.modules[{name!r}]")
         current = vars(module)
         for attr, value in attributes.items():
+            if _watched(name, ("torch",)) and _torch_rewrapped(current.get(attr), value):
+                attributes[attr] = current[attr]        # torch's own rebinding: keep it, say nothing
+                continue
             if current.get(attr, value) is not value and _restorable(name, attr, value):
                 setattr(module, attr, value)
                 fixed.append(f"{name}.{attr}")

@@ -54,3 +54,19 @@ def test_a_callback_of_the_students_own_is_removed_and_named(shell):
     fixed = restored(shell, "def sneaky(*a):\n    pass\nget_ipython().events.register('pre_run_cell', sneaky)")
     assert fixed == ["the IPython shell's pre_run_cell callbacks"]
     assert all(cb.__name__ != "sneaky" for cb in shell.events.callbacks["pre_run_cell"])
+
+
+@pytest.mark.parametrize("code", [
+    "p = torch.nn.Parameter(torch.ones(2))\nopt = torch.optim.Adam([p])\n(p ** 2).sum().backward()\nopt.step()",
+    "torch.manual_seed = torch._disable_dynamo(torch.manual_seed)",    # what importing torch._dynamo does
+])
+def test_torch_rewrapping_its_own_functions_is_no_tampering(shell, code):
+    """The first torch.optim step imports torch._dynamo, which rebinds torch.manual_seed to a wrapper
+    that calls the original: an honest submission must not read that it replaced torch.manual_seed."""
+    assert restored(shell, code) == []
+
+
+def test_a_fake_that_wraps_a_torch_function_is_still_put_back(shell):
+    fixed = restored(shell, "import functools\n_seed = torch.manual_seed\n"
+                            "@functools.wraps(_seed)\ndef fake(s):\n    return _seed(0)\ntorch.manual_seed = fake")
+    assert "torch.manual_seed" in fixed
