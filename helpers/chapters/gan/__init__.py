@@ -1,0 +1,1 @@
+"""Chapter 11: Generative adversarial networks (demos, answers, checks)."""
