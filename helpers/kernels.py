@@ -24,8 +24,12 @@ from helpers.chapters.deep_nets.answers import (batchnorm_backward, batchnorm_fo
                                                 layer_norm)
 from helpers.chapters.foundations.answers import (cross_entropy, cross_entropy_from_logits, entropy, gaussian_nll,
                                                   kl_div, log_softmax, sigmoid, softmax)
+from helpers.chapters.gan.answers import (d_loss, frechet_distance, g_loss, gaussian_fit, gradient_penalty, js_divergence,
+                                          modes_covered, optimal_discriminator, spectral_norm, sqrtm_psd)
 from helpers.chapters.optimization.answers import (adam_step, classify_critical_point, momentum_step, rmsprop_step,
                                                    warmup_cosine)
+from helpers.chapters.vae.answers import (AffineCoupling, iwae_bound, kl_diag_gaussians, log_normal, negative_elbo,
+                                          reparameterize, subspace_angles)
 from helpers.chapters.rl.answers import (discounted_returns, dqn_loss, dqn_targets, epsilon_greedy, policy_evaluation,
                                          q_learning_update, reinforce_loss, sarsa_update, value_iteration)
 from helpers.chapters.rnn.answers import (gru_cell, jacobians_through_time, lstm_cell, rnn_backward, rnn_forward,
@@ -55,6 +59,12 @@ __all__ = [
     # chapter 09: attention, masks, positional encodings, transformer blocks, beam search
     "attention", "causal_mask", "padding_mask", "attention_backward", "MultiHeadAttention", "sinusoidal_pe",
     "pe_shift_matrix", "TransformerBlock", "beam_search",
+    # chapter 10: latent-variable models and flows
+    "kl_diag_gaussians", "reparameterize", "negative_elbo", "iwae_bound", "log_normal", "subspace_angles",
+    "AffineCoupling",
+    # chapter 11: GAN losses and divergences, the gradient penalty, spectral norm, the Frechet distance
+    "optimal_discriminator", "js_divergence", "d_loss", "g_loss", "gradient_penalty", "spectral_norm", "sqrtm_psd",
+    "gaussian_fit", "frechet_distance", "modes_covered",
     # chapter 12: returns, dynamic programming, TD updates, policy gradient, DQN targets
     "discounted_returns", "policy_evaluation", "value_iteration", "epsilon_greedy", "sarsa_update",
     "q_learning_update", "reinforce_loss", "dqn_targets", "dqn_loss",
