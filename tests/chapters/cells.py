@@ -54,11 +54,25 @@ def used_names(source: str) -> set[str]:
     return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
 
 
+_LAST_VALUE = "_test_cell_last_value_"
+
+
+def _keeping_last_value(source: str, filename: str):
+    """``source`` compiled so that the value of a final bare expression, which Jupyter displays and
+    nbgrader takes as the cell's partial credit when it is a number, lands in ``_LAST_VALUE``."""
+    tree = ast.parse(source)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        tree.body[-1] = ast.Assign(targets=[ast.Name(_LAST_VALUE, ast.Store())], value=tree.body[-1].value)
+        ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec")
+
+
 @dataclass
 class Outcome:
     """What one test cell did: passed (error None) or raised."""
     test: str
     error: BaseException | None = None
+    value: object = None            # what the cell's last line evaluates to, as Jupyter would display it
 
     @property
     def passed(self) -> bool:
@@ -124,7 +138,7 @@ class Chapter:
                 except Exception:                              # nbgrader runs on after a failing cell
                     pass                                       # (a SyntaxError included)
             try:
-                exec(compile(self.tests[test], f"<{test}>", "exec"), namespace)
+                exec(_keeping_last_value(self.tests[test], f"<{test}>"), namespace)
             except BaseException as exc:                      # noqa: BLE001 (SystemExit too)
                 return Outcome(test, exc)
-            return Outcome(test)
+            return Outcome(test, value=namespace.get(_LAST_VALUE))

@@ -67,8 +67,12 @@ def test_every_exercise_has_a_test_cell_and_known_wrong_answers(ch):
 @pytest.mark.parametrize("ch", CHAPTERS)
 def test_solution_passes_every_test_cell(ch):
     cells = chapter(ch)
-    failed = {t: o.message for t in cells.tests if not (o := cells.run(t)).passed}
+    outcomes = {t: cells.run(t) for t in cells.tests}
+    failed = {t: o.message for t, o in outcomes.items() if not o.passed}
     assert not failed, failed
+    valued = {t: repr(o.value)[:80] for t, o in outcomes.items() if o.value is not None}
+    assert not valued, (f"{ch}: these test cells end in an expression with a value, which nbgrader would "
+                        f"take as the cell's score (partial credit): {valued}")
 
 
 @pytest.mark.parametrize("ch", CHAPTERS)
