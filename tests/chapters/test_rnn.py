@@ -109,3 +109,16 @@ def test_lstm_memory_catches_a_swapped_forget_and_input_gate():
 def test_sampling_probs_stays_finite_for_a_tiny_temperature():
     p = unwrap(answers.sampling_probs)(torch.tensor([[50.0, 49.0, -3.0]], dtype=torch.float64), 0.01, None)
     assert torch.isfinite(p).all() and float(p[0, 0]) == pytest.approx(1.0)
+
+
+def test_sampling_probs_keeps_every_symbol_when_top_k_exceeds_the_vocabulary():
+    logits = C.sampling_logits((2, 7), seed=6)
+    C.check_sampling_probs(unwrap(answers.sampling_probs), logits, 0.8, 10)
+
+    def crashes_above_v(z, temperature=1.0, top_k=None):
+        z = z / temperature
+        if top_k is not None:
+            z = z.masked_fill(z < z.topk(top_k, dim=-1).values[..., -1:], float("-inf"))
+        return torch.exp(z - z.max(dim=-1, keepdim=True).values) / torch.exp(z - z.max(dim=-1, keepdim=True).values).sum(-1, keepdim=True)
+    with pytest.raises(C.checks.CheckFailure):
+        C.check_sampling_probs(crashes_above_v, logits, 0.8, 10)

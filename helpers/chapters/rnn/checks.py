@@ -121,7 +121,8 @@ def _autograd_bptt(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out):
 
 
 def _bptt_variant(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out, *, no_carry=False, carry_t=False, dw_cur=False,
-                  no_deriv=False, deriv_a=False, db_mean=False, dw_t=False, dh0_da=False, deriv_1mh=False):
+                  no_deriv=False, deriv_a=False, db_mean=False, dw_t=False, dh0_da=False, deriv_1mh=False,
+                  overwrite=False, carry_skips_deriv=False):
     x, h0, W_ih, W_hh, b_ih, b_hh, grad_out = _d(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out)
     out, _ = answers.rnn_forward.__wrapped__(x, h0, W_ih, W_hh, b_ih, b_hh)
     prev = torch.cat([h0[None], out[:-1]])
@@ -136,8 +137,12 @@ def _bptt_variant(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out, *, no_carry=False, ca
             da = dh * (1 - pre[t] ** 2)
         elif deriv_1mh:
             da = dh * (1 - out[t])
+        elif carry_skips_deriv:
+            da = grad_out[t] * (1 - out[t] ** 2) + carry
         else:
             da = dh * (1 - out[t] ** 2)
+        if overwrite:                       # each step replaces the shared weights' gradient: t = 1's is left
+            dW_ih, dW_hh, db = dW_ih * 0, dW_hh * 0, db * 0
         dW_ih = dW_ih + da.T @ x[t]
         dW_hh = dW_hh + ((prev[t].T @ da) if dw_t else (da.T @ (out[t] if dw_cur else prev[t])))
         db = db + (da.mean(dim=0) if db_mean else da.sum(dim=0))
@@ -166,6 +171,12 @@ _BPTT_ROWS = (
      "time, not a mean.", {"db_mean": True}),
     ("dw-transposed", "dL/dW_hh has W_hh's shape (H_out, H_in): sum_t dL/da_t^T @ h_{t-1}; you built its transpose.",
      {"dw_t": True}),
+    ("overwrites-shared-gradient", "the weights are shared by every step, so their gradient is the *sum* of the steps' "
+     "contributions: dW += dL/da_t^T @ ... at each t. You overwrote it at each step, which leaves only the first "
+     "step's.", {"overwrite": True}),
+    ("carry-skips-tanh-derivative", "both parts of dL/dh_t go through the tanh: dL/da_t = (grad_out[t] + dL/da_{t+1} @ "
+     "W_hh) * (1 - h_t^2). You applied 1 - h_t^2 to grad_out[t] only and added the carried gradient after it.",
+     {"carry_skips_deriv": True}),
     ("dh0-no-weight", "h0 reaches the loss through a_1 = ... + h0 @ W_hh.T: dL/dh0 = dL/da_1 @ W_hh, not dL/da_1.",
      {"dh0_da": True}),
 )
@@ -365,7 +376,8 @@ def _gru_variant(x, h, W_ih, W_hh, b_ih, b_hh, *, cho_reset=False, z_swapped=Fal
 
 def _gru_mistakes(dtype) -> tuple[Mistake, ...]:
     rows = (
-        ("cho-reset", "that is the reset of Cho et al. (r * h before the matrix product); nn.GRUCell applies r *after* "
+        ("cho-reset", "that is the textbook reset (r * h before the matrix product, as in Cho et al.'s final version); "
+         "nn.GRUCell applies r *after* "
          "it: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).", {"cho_reset": True}),
         ("z-weights-new", "in PyTorch's form z weights the *old* state: h_new = (1 - z) * n + z * h.", {"z_swapped": True}),
         ("order-zrn", "PyTorch's gate order along the 3H rows is (r, z, n): reset first, then update.", {"order": "zrn"}),
@@ -396,10 +408,14 @@ def _expected_probs(logits, temperature, top_k):
 
 
 def _sampling_variant(logits, temperature=1.0, top_k=None, *, times=False, no_renorm=False, k_off=0, ignore_t=False,
-                      ignore_k=False):
+                      ignore_k=False, mask_zero=False):
     z = logits.to(_float64)
     t = 1.0 if ignore_t else temperature
     z = z * t if times else z / t
+    if mask_zero and top_k is not None and top_k < z.shape[-1]:   # the dropped logits set to 0, not to -inf
+        z = z.masked_fill(z < z.topk(top_k, dim=-1).values[..., -1:], 0.0)
+        p = torch.exp(z - z.max(dim=-1, keepdim=True).values)
+        return (p / p.sum(dim=-1, keepdim=True)).to(logits.dtype)
     p = torch.exp(z - z.max(dim=-1, keepdim=True).values)
     p = p / p.sum(dim=-1, keepdim=True)
     k = None if ignore_k or top_k is None else top_k + k_off
@@ -419,6 +435,8 @@ SAMPLING_MISTAKES = tuple(Mistake(n, hint, lambda *a, _o=o, **kw: _sampling_vari
     ("k-plus-one", "you kept k + 1 symbols: exactly top_k are kept (the k largest logits).", {"k_off": 1}),
     ("k-minus-one", "you kept k - 1 symbols: exactly top_k are kept (the k largest logits).", {"k_off": -1}),
     ("ignores-temperature", "the temperature is not applied: softmax(logits / temperature).", {"ignore_t": True}),
+    ("masked-with-zero", "the symbols outside the top k must get probability 0: mask their logits with -inf (exp(-inf) "
+     "= 0), not with 0, which still gives them exp(0 - max) each.", {"mask_zero": True}),
     ("ignores-top-k", "top_k is ignored: only the top_k largest logits keep a probability; the rest get 0.",
      {"ignore_k": True}),
 ))

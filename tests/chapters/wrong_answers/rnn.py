@@ -120,6 +120,41 @@ def rnn_backward(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out):
         dh_next = da @ W_hh
     return dx, dh_next, dW_ih, dW_hh, db
 ''',
+        "overwrites-shared-gradient": '''
+def rnn_backward(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out):
+    states = [h0]
+    for x_t in x:
+        states.append(torch.tanh(x_t @ W_ih.T + b_ih + states[-1] @ W_hh.T + b_hh))
+    out, prev = torch.stack(states[1:]), torch.stack(states[:-1])
+    dx = torch.zeros_like(x)
+    dh_next = torch.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        da = (grad_out[t] + dh_next) * (1 - out[t] ** 2)
+        dW_ih = da.T @ x[t]
+        dW_hh = da.T @ prev[t]
+        db = da.sum(dim=0)
+        dx[t] = da @ W_ih
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_ih, dW_hh, db
+''',
+        "carry-skips-tanh-derivative": '''
+def rnn_backward(x, h0, W_ih, W_hh, b_ih, b_hh, grad_out):
+    states = [h0]
+    for x_t in x:
+        states.append(torch.tanh(x_t @ W_ih.T + b_ih + states[-1] @ W_hh.T + b_hh))
+    out, prev = torch.stack(states[1:]), torch.stack(states[:-1])
+    dx = torch.zeros_like(x)
+    dW_ih, dW_hh, db = torch.zeros_like(W_ih), torch.zeros_like(W_hh), torch.zeros_like(b_ih)
+    dh_next = torch.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        da = grad_out[t] * (1 - out[t] ** 2) + dh_next
+        dW_ih = dW_ih + da.T @ x[t]
+        dW_hh = dW_hh + da.T @ prev[t]
+        db = db + da.sum(dim=0)
+        dx[t] = da @ W_ih
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_ih, dW_hh, db
+''',
     },
     "ex-jacobians": {
         "w-transposed": '''
@@ -248,6 +283,24 @@ def sampling_probs(logits, temperature=1.0, top_k=None):
         kth = z.topk(top_k, dim=-1).values[..., -1:]
         z = z.masked_fill(z < kth, float("-inf"))
     e = z.exp()
+    return e / e.sum(dim=-1, keepdim=True)
+''',
+        "masked-with-zero": '''
+def sampling_probs(logits, temperature=1.0, top_k=None):
+    z = logits / temperature
+    if top_k is not None and top_k < z.shape[-1]:
+        kth = z.topk(top_k, dim=-1).values[..., -1:]
+        z = z.masked_fill(z < kth, 0.0)
+    e = (z - z.max(dim=-1, keepdim=True).values).exp()
+    return e / e.sum(dim=-1, keepdim=True)
+''',
+        "top-k-above-vocabulary-crashes": '''
+def sampling_probs(logits, temperature=1.0, top_k=None):
+    z = logits / temperature
+    if top_k is not None:
+        kth = z.topk(top_k, dim=-1).values[..., -1:]
+        z = z.masked_fill(z < kth, float("-inf"))
+    e = (z - z.max(dim=-1, keepdim=True).values).exp()
     return e / e.sum(dim=-1, keepdim=True)
 ''',
         "k-plus-one": '''
