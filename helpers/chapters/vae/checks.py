@@ -183,6 +183,13 @@ def _loss_only(mistake):
     return lambda x, l, mu, lv, beta=1.0: mistake(x, l, mu, lv, beta)
 
 
+_KL_MEAN_DIMS_HINT = ("the KL of a diagonal Gaussian is summed over the latent dimensions (the densities multiply, "
+                      "so their logs add), then averaged over the batch: .sum(dim=1).mean(), not a mean over "
+                      "the latent dimensions too.")
+_CLAMP_HINT = ("clamping the probabilities caps each pixel's cost at -log(eps) (16 nats for 1e-7), but a confidently "
+               "wrong pixel (x = 1, logit -150) costs 150 nats: write the cross-entropy from the logits, "
+               "softplus(l) - x * l, which is exact and stable for any logit.")
+
 ELBO_MISTAKES = (
     Mistake("pixel-mean", "the reconstruction term is a sum over pixels (the log-likelihood of the whole image), "
             "not a mean: averaging divides it by the number of pixels and the KL then dominates.",
@@ -194,6 +201,8 @@ ELBO_MISTAKES = (
             _loss_only(lambda x, l, mu, lv, b: b * _recon(x, l) + _klstd(mu, lv))),
     Mistake("beta-ignored", "the beta argument is not used: loss = recon + beta * kl.",
             _loss_only(lambda x, l, mu, lv, b: _recon(x, l) + _klstd(mu, lv))),
+    Mistake("kl-mean-over-dims", _KL_MEAN_DIMS_HINT,
+            _loss_only(lambda x, l, mu, lv, b: _recon(x, l) + b * _klstd(mu, lv) / mu.shape[1])),
     Mistake("kl-no-half", "the closed-form KL to N(0, I) has a factor 1/2: 1/2 sum(mu^2 + sigma^2 - 1 - log sigma^2).",
             _loss_only(lambda x, l, mu, lv, b: _recon(x, l) + 2 * b * _klstd(mu, lv))),
     Mistake("kl-std", "sigma^2 = exp(logvar), not exp(logvar / 2).",
@@ -232,12 +241,14 @@ def check_negative_elbo(negative_elbo, x, x_logits, mu, logvar, beta: float = 1.
     checks.expect_close(_part(out, 1, f"the reconstruction term (second output) of {what}", x.dtype),
                         recon.to(x.dtype), what=f"the reconstruction term (second output) of {what}",
                         mistakes=tuple(Mistake(m.name, m.hint, lambda *a, v=m.variant, b=beta: v(*a[:4], b) - b * _klstd(a[2], a[3]))
-                                       for m in ELBO_MISTAKES[:1] + ELBO_MISTAKES[6:]),
+                                       for m in ELBO_MISTAKES[:1] + ELBO_MISTAKES[7:]),
                         args=args[:4], **tol)
     checks.expect_close(_part(out, 2, f"the KL term (third output) of {what}", x.dtype), kl.to(x.dtype),
                         what=f"the KL term (third output) of {what}",
-                        mistakes=(Mistake("kl-no-half", ELBO_MISTAKES[4].hint, lambda x_, l, m, v: 2 * _klstd(m, v)),
-                                  Mistake("kl-std", ELBO_MISTAKES[5].hint,
+                        mistakes=(Mistake("kl-mean-over-dims", _KL_MEAN_DIMS_HINT,
+                                          lambda x_, l, m, v: _klstd(m, v) / m.shape[1]),
+                                  Mistake("kl-no-half", ELBO_MISTAKES[5].hint, lambda x_, l, m, v: 2 * _klstd(m, v)),
+                                  Mistake("kl-std", ELBO_MISTAKES[6].hint,
                                           lambda x_, l, m, v: (0.5 * (_d(m) ** 2 + torch.exp(0.5 * _d(v)) - 1 - _d(v)))
                                           .sum(1).mean()),
                                   Mistake("kl-sum-batch", "average the KL over the batch, like the reconstruction.",
@@ -252,8 +263,9 @@ def check_negative_elbo(negative_elbo, x, x_logits, mu, logvar, beta: float = 1.
 def check_negative_elbo_stable(negative_elbo, dtype=torch.float32) -> None:
     """Logits of +-200 (a confident decoder) give a finite loss: the cross-entropy is computed from the
     logits (softplus(l) - x * l), not from sigmoid probabilities that round to 0 or 1."""
-    x = torch.tensor([[0.0, 1.0, 0.5, 0.2], [1.0, 0.0, 0.9, 0.0]], dtype=dtype)
-    logits = torch.tensor([[-200.0, 200.0, 0.0, -1.0], [200.0, -200.0, 3.0, -150.0]], dtype=dtype)
+    x = torch.tensor([[0.0, 1.0, 0.5, 0.2, 1.0], [1.0, 0.0, 0.9, 0.0, 0.0]], dtype=dtype)
+    logits = torch.tensor([[-200.0, 200.0, 0.0, -1.0, -150.0],     # the last pixels are confidently wrong: 150 nats
+                           [200.0, -200.0, 3.0, -150.0, 120.0]], dtype=dtype)
     mu, lv = torch.zeros(2, 3, dtype=dtype), torch.zeros(2, 3, dtype=dtype)
     what = f"negative_elbo with logits of ±200 ({str(dtype).replace('torch.', '')})"
     out = checks.call(negative_elbo, x, logits, mu, lv, 1.0, what=what, forbidden=ELBO_FORBIDDEN)
@@ -263,7 +275,17 @@ def check_negative_elbo_stable(negative_elbo, dtype=torch.float32) -> None:
     checks.expect_tensor(out[1], what=what, shape=())
     checks.expect_finite(out[1], what=what, hint="sigmoid(200) rounds to 1 and log(1 - 1) = -inf: write the "
                          "cross-entropy from the logits, softplus(l) - x * l (softplus is stable).")
-    checks.expect_close(out[1], recon.to(dtype), what=f"the reconstruction term of {what}", atol=1e-3, rtol=1e-4)
+    clamped = tuple(Mistake(f"clamped-{eps:g}", _CLAMP_HINT, lambda x_, l, eps=eps: _clamped_bce(x_, l, eps))
+                    for eps in (1e-7, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15, 1e-5))
+    checks.expect_close(out[1], recon.to(dtype), what=f"the reconstruction term of {what}", atol=1e-3, rtol=1e-4,
+                        mistakes=clamped, args=(x, logits))
+
+
+def _clamped_bce(x, logits, eps):
+    """The cross-entropy from probabilities clamped to [eps, 1 - eps] (a wrong 'stable' version), batch mean,
+    in the inputs' dtype (1 - eps rounds differently in float32)."""
+    p = torch.sigmoid(logits).clamp(eps, 1 - eps)
+    return (-(x * torch.log(p) + (1 - x) * torch.log(1 - p))).sum(dim=1).mean()
 
 
 # ---------------------------------------------------------------- exercise 4: principal angles between subspaces
@@ -301,6 +323,10 @@ ANGLES_MISTAKES = (
     Mistake("no-normalise", "the singular values of A^T B are cosines only for orthonormal bases: take Q of "
             "torch.linalg.qr(A) and of B first.",
             lambda A, B: torch.rad2deg(torch.arccos(_cos_angles(A, B, False, False)))),
+    Mistake("one-side-orthonormal", "orthonormalise BOTH bases before the SVD: the singular values of Qa^T B (B not "
+            "orthonormal) are not cosines and can exceed 1.",
+            lambda A, B: torch.rad2deg(torch.arccos(torch.linalg.svdvals(torch.linalg.qr(_d(A))[0].T @ _d(B))
+                                                    .clamp(-1, 1)))),
     Mistake("column-by-column", "principal angles are not the angles between the i-th columns: they compare the "
             "subspaces, whatever basis spans them (SVD of Qa^T Qb).",
             lambda A, B: torch.sort(torch.rad2deg(torch.arccos((F.normalize(_d(A), dim=0) * F.normalize(_d(B), dim=0))
@@ -367,9 +393,26 @@ LOGDET_MISTAKES = (
     Mistake("raw-h", "the log-scale is h = tanh(first half of the net's output), as scale_shift returns it: use "
             "that h in the log-determinant too.",
             lambda layer, z: ((1 - _d(layer.mask)) * _raw_h(layer, z)).sum(dim=-1)),
+    Mistake("kept-entries", "the transformed entries are those with mask 0 (the kept ones, mask 1, pass through with a "
+            "1 on the diagonal): sum (1 - mask) * h.",
+            lambda layer, z: (_d(layer.mask) * _coupling_parts(layer, z)[1]).sum(dim=-1)),
     Mistake("g-in-logdet", "the shift g does not change volumes: it adds a constant, its derivative with respect "
             "to the transformed entries is 0. Only h enters the log-determinant.",
             lambda layer, z: ((1 - _d(layer.mask)) * (_coupling_parts(layer, z)[1] + _coupling_parts(layer, z)[2])).sum(-1)),
+)
+def _forward_unmasked(layer, z):
+    h, g = _float_copy(layer.net)(_d(z)).chunk(2, dim=-1)
+    m = _d(layer.mask)
+    return m * _d(z) + (1 - m) * (_d(z) * torch.exp(torch.tanh(h)) + g)
+
+
+FORWARD_MISTAKES = (
+    Mistake("unmasked-input", "h and g may depend on the kept entries only, or the Jacobian is not triangular and "
+            "the layer not invertible: feed z * mask to scale_shift, not z.", _forward_unmasked),
+    Mistake("shift-scaled", "scale first, then shift: x = z * exp(h) + g on the transformed entries, not (z + g) * exp(h).",
+            lambda layer, z: (lambda m, h, g: m * _d(z) + (1 - m) * (_d(z) + g) * torch.exp(h))(*_coupling_parts(layer, z))),
+    Mistake("mask-swapped", "the entries with mask 1 pass through unchanged; those with mask 0 are transformed.",
+            lambda layer, z: (lambda m, h, g: (1 - m) * _d(z) + m * (_d(z) * torch.exp(h) + g))(*_coupling_parts(layer, z))),
 )
 INVERSE_MISTAKES = (
     Mistake("order", "invert the steps in reverse order: forward scales then shifts, so the inverse first removes "
@@ -417,7 +460,8 @@ def check_affine_coupling(cls, dim: int, hidden: int, mask: torch.Tensor, z: tor
                     "return x, logdet")
     x, logdet = out
     want_x, want_logdet = (t.detach() for t in _forward_oracle(layer, z))
-    checks.expect_close(x, want_x.to(z.dtype), what=f"x = {what}.forward(z)[0]", **tol)
+    checks.expect_close(x, want_x.to(z.dtype), what=f"x = {what}.forward(z)[0]", mistakes=FORWARD_MISTAKES,
+                        args=(layer, z), **tol)
     checks.expect_tensor(logdet, what=f"logdet = {what}.forward(z)[1]", shape=(z.shape[0],))
     checks.expect_close(logdet, _jacobian_logdet(layer, z).to(z.dtype),
                         what=f"logdet = {what}.forward(z)[1] against log|det| of autograd's Jacobian",
@@ -446,6 +490,9 @@ IWAE_MISTAKES = (
     Mistake("log-k-plus", "log((1/K) sum w) = logsumexp(log w) - log K, not + log K.",
             lambda lw: _logsumexp(_d(lw), dim=1) + math.log(lw.shape[1])),
 )
+_SHIFT_HINT = ("Subtract each row's LARGEST log-weight before exp (then every exponent is <= 0) and add it back "
+               "after the log; a shift by the minimum, the mean or the first entry overflows when the log-weights "
+               "spread over more than exp's range.")
 
 
 def _iwae_oracle(log_w):
@@ -466,12 +513,13 @@ def check_iwae_bound(iwae_bound, log_w) -> None:
 
 
 def check_iwae_stable(iwae_bound, dtype=torch.float64) -> None:
-    """Log-weights around -1000 and +1000 (exp under- and overflows) still give the right, finite bound."""
-    log_w = torch.tensor([[-1000.0, -1001.0, -1003.0], [1000.0, 999.5, 990.0]], dtype=dtype)
+    """Log-weights around -1000 and +1000 (exp under- and overflows) still give the right, finite bound; the
+    largest is not in the first column and the rows spread over thousands of nats, so only a shift by the
+    row's maximum (not its minimum, mean or first entry) keeps exp in range."""
+    log_w = torch.tensor([[-1003.0, -1000.0, -1001.0, -4000.0], [-3000.0, 999.5, 1000.0, 990.0]], dtype=dtype)
     what = f"iwae_bound on log-weights near ±1000 ({str(dtype).replace('torch.', '')})"
     out = checks.call(iwae_bound, log_w.clone(), what=what, forbidden=IWAE_FORBIDDEN)
     checks.expect_tensor(out, what=what, shape=(2,))
-    checks.expect_finite(out, what=what, hint="exp(-1000) is 0 and exp(1000) is inf: subtract each row's largest "
-                         "log-weight before exp, and add it back after the log.")
+    checks.expect_finite(out, what=what, hint="exp(-1000) is 0 and exp(1000) is inf. " + _SHIFT_HINT)
     checks.expect_close(out, _iwae_oracle(log_w).to(dtype), what=what, mistakes=IWAE_MISTAKES, args=(log_w,),
                         atol=1e-4, rtol=1e-6)

@@ -41,10 +41,11 @@ def reparameterize(mu, logvar, eps):
 ''',
     },
     "ex-elbo": {
-        "kl-batch-normalised": '''
+        "logits-clamped-in-place": '''
 def negative_elbo(x, x_logits, mu, logvar, beta=1.0):
+    x_logits = x_logits.clamp_(-30.0, 30.0)
     recon = (torch.nn.functional.softplus(x_logits) - x * x_logits).flatten(1).sum(dim=1).mean()
-    kl = (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar)).mean()
+    kl = (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar)).sum(dim=1).mean()
     return recon + beta * kl, recon, kl
 ''',
         "python-floats": '''

@@ -117,6 +117,19 @@ def negative_elbo(x, x_logits, mu, logvar, beta=1.0):
     kl = (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar)).sum(dim=1).mean()
     return recon + beta * kl, recon, kl
 ''',
+        "kl-mean-over-dims": '''
+def negative_elbo(x, x_logits, mu, logvar, beta=1.0):
+    recon = (torch.nn.functional.softplus(x_logits) - x * x_logits).flatten(1).sum(dim=1).mean()
+    kl = (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar)).mean()
+    return recon + beta * kl, recon, kl
+''',
+        "clamped-probs": '''
+def negative_elbo(x, x_logits, mu, logvar, beta=1.0):
+    p = torch.sigmoid(x_logits).clamp(1e-7, 1 - 1e-7)
+    recon = (-(x * torch.log(p) + (1 - x) * torch.log(1 - p))).flatten(1).sum(dim=1).mean()
+    kl = (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar)).sum(dim=1).mean()
+    return recon + beta * kl, recon, kl
+''',
     },
     "ex-angles": {
         "radians": '''
@@ -136,6 +149,11 @@ def subspace_angles(A, B):
     k = min(A.shape[1], B.shape[1])
     cos = (A[:, :k] / A[:, :k].norm(dim=0) * B[:, :k] / B[:, :k].norm(dim=0)).sum(0).abs().clamp(-1, 1)
     return torch.sort(torch.rad2deg(torch.arccos(cos))).values
+''',
+        "one-side-orthonormal": '''
+def subspace_angles(A, B):
+    Qa, _ = torch.linalg.qr(A)
+    return torch.rad2deg(torch.arccos(torch.linalg.svdvals(Qa.T @ B).clamp(-1, 1)))
 ''',
         "descending": '''
 def subspace_angles(A, B):
@@ -163,6 +181,21 @@ def iwae_bound(log_w):
     top = log_w.max()
     return top + torch.log(torch.exp(log_w - top).mean(dim=1))
 ''',
+        "min-shift": '''
+def iwae_bound(log_w):
+    low = log_w.min(dim=1, keepdim=True).values
+    return low.squeeze(1) + torch.log(torch.exp(log_w - low).mean(dim=1))
+''',
+        "mean-shift": '''
+def iwae_bound(log_w):
+    centre = log_w.mean(dim=1, keepdim=True)
+    return centre.squeeze(1) + torch.log(torch.exp(log_w - centre).mean(dim=1))
+''',
+        "first-column-shift": '''
+def iwae_bound(log_w):
+    ref = log_w[:, :1]
+    return ref.squeeze(1) + torch.log(torch.exp(log_w - ref).mean(dim=1))
+''',
     },
     "ex-coupling": {
         "logdet-all-entries": _COUPLING_HEAD + '''
@@ -189,6 +222,18 @@ def iwae_bound(log_w):
         h, g = self.scale_shift(x)
         return m * x + (1 - m) * (x - g) * torch.exp(-h)
 ''',
+        "forward-unmasked": _COUPLING_HEAD + '''
+    def forward(self, z):
+        m = self.mask
+        h, g = self.scale_shift(z)
+        return m * z + (1 - m) * (z * torch.exp(h) + g), ((1 - m) * h).sum(dim=-1)
+''' + _INVERSE_OK,
+        "logdet-kept-entries": _COUPLING_HEAD + '''
+    def forward(self, z):
+        m = self.mask
+        h, g = self.scale_shift(z * m)
+        return m * z + (1 - m) * (z * torch.exp(h) + g), (m * h).sum(dim=-1)
+''' + _INVERSE_OK,
         "logdet-negative": _COUPLING_HEAD + '''
     def forward(self, z):
         m = self.mask
