@@ -56,7 +56,8 @@ def _attn(q, k, v, mask=None, *, scale="sqrt", dim=-1, mask_mode="inf", transpos
     """Variants of attention in float64: (out, weights)."""
     q, k, v = q.to(_float64), k.to(_float64), v.to(_float64)
     s = q @ k.transpose(-2, -1)
-    s = s / {"sqrt": math.sqrt(q.shape[-1]), "none": 1.0, "d": q.shape[-1], "sqrt_lk": math.sqrt(k.shape[-2])}[scale]
+    s = s / {"sqrt": math.sqrt(q.shape[-1]), "none": 1.0, "d": q.shape[-1], "sqrt_lk": math.sqrt(k.shape[-2]),
+             "sqrt_dv": math.sqrt(v.shape[-1])}[scale]
     if mask is not None and mask_mode == "inf":
         s = s.masked_fill(~mask, float("-inf"))
     elif mask is not None and mask_mode == "inverted":
@@ -79,6 +80,8 @@ def _attention_mistakes(part: int):
                 pick(scale="d")),
         Mistake("scale-lk", "the scale is 1/sqrt(d) with d the feature size of q and k (q.shape[-1]), not the "
                 "number of keys.", pick(scale="sqrt_lk")),
+        Mistake("scale-dv", "the scale is 1/sqrt(d) with d the feature size of q and k (q.shape[-1]), not the "
+                "size of the values (v.shape[-1]).", pick(scale="sqrt_dv")),
         Mistake("softmax-over-queries", "the softmax ran over the queries (dim=-2): each query's weights over the keys "
                 "must sum to 1, so normalise along the last axis.", pick(dim=-2)),
         Mistake("mask-inverted", "the mask is inverted: True means 'may attend'; fill the scores with -inf where the "
@@ -133,7 +136,8 @@ def attention_cases(seed: int, dtype=torch.float32):
 
 def _pe(T, d, dtype=torch.float32, *, swap=False, index="2i", base=10000.0, start=0, blocks=False, sign=-1):
     t = torch.arange(start, start + T, dtype=_float64)[:, None]
-    i2 = torch.arange(0, d, 2, dtype=_float64) if index == "2i" else torch.arange(0, d // 2, dtype=_float64)
+    i2 = {"2i": torch.arange(0, d, 2, dtype=_float64), "i": torch.arange(0, d // 2, dtype=_float64),
+          "4i": 2 * torch.arange(0, d, 2, dtype=_float64)}[index]
     omega = base ** (sign * i2 / d)
     a, b = torch.sin(t * omega), torch.cos(t * omega)
     if swap:
@@ -150,6 +154,9 @@ PE_MISTAKES = (
             "(so pe[0] = [0, 1, 0, 1, ...]).", lambda T, d, dtype=torch.float32: _pe(T, d, dtype, swap=True)),
     Mistake("exponent-i", "the frequency of pair i is 1/10000^(2i/d) with 2i the even column index: you used i/d "
             "(the pairs' frequencies then fall too slowly).", lambda T, d, dtype=torch.float32: _pe(T, d, dtype, index="i")),
+    Mistake("exponent-4i", "the exponent is 2i/d with i = 0, 1, ..., d/2 - 1 the pair: 2i is already the even column "
+            "index 0, 2, 4, ...; you doubled it once more (the frequencies then fall too fast).",
+            lambda T, d, dtype=torch.float32: _pe(T, d, dtype, index="4i")),
     Mistake("halves", "you put all the sines in the first half and the cosines in the second: they interleave, "
             "pe[:, 0::2] = sin, pe[:, 1::2] = cos.", lambda T, d, dtype=torch.float32: _pe(T, d, dtype, blocks=True)),
     Mistake("start-at-1", "positions start at t = 0 (pe[0] = [0, 1, 0, 1, ...]).",
@@ -170,7 +177,8 @@ def check_sinusoidal_pe(sinusoidal_pe, T: int, d: int, dtype=torch.float32) -> N
 # ---------------------------------------------------------------- exercise 3: derive the shift matrix
 
 def _shift(k, d, dtype=torch.float32, *, transpose=False, index="2i", diag_only=False, both_minus=False):
-    i2 = torch.arange(0, d, 2, dtype=_float64) if index == "2i" else torch.arange(0, d // 2, dtype=_float64)
+    i2 = {"2i": torch.arange(0, d, 2, dtype=_float64), "i": torch.arange(0, d // 2, dtype=_float64),
+          "4i": 2 * torch.arange(0, d, 2, dtype=_float64)}[index]
     omega = 10000.0 ** (-i2 / d)
     c, s = torch.cos(omega * k), torch.sin(omega * k)
     if diag_only:
@@ -191,6 +199,9 @@ SHIFT_MISTAKES = (
             lambda k, d, dtype=torch.float32: _shift(k, d, dtype, both_minus=True)),
     Mistake("exponent-i", "pair i rotates at omega_i = 1/10000^(2i/d), 2i being the even column: you used i/d.",
             lambda k, d, dtype=torch.float32: _shift(k, d, dtype, index="i")),
+    Mistake("exponent-4i", "pair i (i = 0, ..., d/2 - 1) rotates at omega_i = 1/10000^(2i/d): 2i is already the even "
+            "column index 0, 2, 4, ...; you doubled it once more.",
+            lambda k, d, dtype=torch.float32: _shift(k, d, dtype, index="4i")),
     Mistake("diagonal-only", "cos(omega k) on the diagonal is not enough: each pair mixes its sin and cos "
             "entries through sin(omega k) off the diagonal.", lambda k, d, dtype=torch.float32: _shift(k, d, dtype,
                                                                                                       diag_only=True)),
@@ -303,7 +314,7 @@ def _copy_from(module: nn.Module, ref: nn.MultiheadAttention) -> None:
             getattr(module, name).bias.copy_(b)
 
 
-def _mha(ref, x_q, x_kv, mask=None, *, scale="head", split="right", out_proj=True):
+def _mha(ref, x_q, x_kv, mask=None, *, scale="head", split="right", out_proj=True, mask_inverted=False):
     """Variants of multi-head attention with ref's weights, in float64: (out, weights)."""
     ref64 = ref
     h, d = ref64.num_heads, ref64.embed_dim
@@ -318,10 +329,10 @@ def _mha(ref, x_q, x_kv, mask=None, *, scale="head", split="right", out_proj=Tru
     q, k, v = heads(xq @ wq.T + bq, lq), heads(xkv @ wk.T + bk, lk), heads(xkv @ wv.T + bv, lk)
     s = q @ k.transpose(-2, -1) / math.sqrt({"head": dh, "model": d, "none": 1}[scale])
     if mask is not None:
-        s = s.masked_fill(~mask, float("-inf"))
+        s = s.masked_fill(mask if mask_inverted else ~mask, float("-inf"))
     w = _softmax(s, dim=-1)
     o = w @ v
-    o = o.reshape(b, lq, d) if split == "wrong" else o.transpose(1, 2).reshape(b, lq, d)
+    o = o.reshape(b, lq, d) if split in ("wrong", "merge-wrong") else o.transpose(1, 2).reshape(b, lq, d)
     if out_proj:
         o = o @ ref64.out_proj.weight.detach().to(_float64).T + ref64.out_proj.bias.detach().to(_float64)
     return o, w
@@ -337,6 +348,11 @@ def _mha_mistakes(part):
                 "and then transpose to (B, n_heads, L, d_head); a plain view to (B, n_heads, L, d_head) mixes positions.",
                 pick(split="wrong")),
         Mistake("no-out-proj", "the heads' outputs, concatenated, go through out_proj at the end.", pick(out_proj=False)),
+        Mistake("merge-without-transpose", "the heads are split right but merged wrong: transpose (B, n_heads, Lq, "
+                "d_head) back to (B, Lq, n_heads, d_head) before reshaping to (B, Lq, d_model).", pick(split="merge-wrong")),
+        Mistake("mask-inverted", "the mask is inverted: here True means 'may attend' (as for "
+                "F.scaled_dot_product_attention's boolean attn_mask), the opposite of nn.MultiheadAttention's attn_mask; "
+                "fill the scores with -inf where the mask is False.", pick(mask_inverted=True)),
     )
 
 
@@ -424,6 +440,8 @@ def _beam_variant(step_logprobs, bos, k, steps, kind):
     for _ in range(steps):
         cands = [(p + (t,), s + float(lp), float(lp)) for p, s, _ in beams
                  for t, lp in enumerate(step_logprobs(p).tolist())]
+        if kind == "k-greedy" and len(beams[0][0]) > 1:       # each kept prefix extended by its best token only
+            cands = [max((c for c in cands if c[0][:-1] == p), key=lambda c: c[2]) for p, _, _ in beams]
         if kind == "last-step":
             cands.sort(key=lambda c: -c[2])
         elif kind == "ascending":
@@ -431,7 +449,7 @@ def _beam_variant(step_logprobs, bos, k, steps, kind):
         else:
             cands.sort(key=lambda c: -c[1])
         beams = cands[:1] if kind == "greedy" else cands[:k]
-    seq, score, _ = beams[0]
+    seq, score, _ = beams[-1] if kind == "worst-kept" else max(beams, key=lambda c: c[1]) if kind == "k-greedy" else beams[0]
     if kind == "mean":
         score = score / steps
     return (seq if kind == "with-bos" else seq[1:]), score
@@ -444,6 +462,10 @@ BEAM_MISTAKES = tuple(Mistake(n, h, (lambda n: lambda f, bos, k, steps: _beam_va
     ("ascending", "you kept the k worst candidates: sort by total log-probability, highest first."),
     ("with-bos", "return the tokens after bos (bos itself is not generated)."),
     ("mean", "the score asked is the total log-probability, not its mean per step."),
+    ("worst-kept", "you returned the last of the k kept sequences, the worst one: return the one with the highest total "
+     "log-probability."),
+    ("k-greedy", "after the first step each kept prefix is extended by its own best token only: extend every kept "
+     "prefix by every token and keep the k best of all those candidates."),
 ))
 
 
@@ -474,7 +496,7 @@ def check_beam_search(beam_search, step_logprobs, bos: int, k: int, steps: int, 
     if V is not None and k >= V ** (steps - 1):
         want, want_score = _exhaustive(step_logprobs, bos, V, steps)
     if got != tuple(want) or not math.isclose(score, want_score, rel_tol=1e-9, abs_tol=1e-9):
-        hint = None
+        hints = []
         for mistake in BEAM_MISTAKES:
             try:
                 w_tokens, w_score = mistake.variant(step_logprobs, bos, k, steps)
@@ -483,8 +505,8 @@ def check_beam_search(beam_search, step_logprobs, bos: int, k: int, steps: int, 
             same = tuple(w_tokens) == got and math.isclose(score, w_score, rel_tol=1e-9, abs_tol=1e-9)
             right = tuple(w_tokens) == tuple(want) and math.isclose(w_score, want_score, rel_tol=1e-9, abs_tol=1e-9)
             if same and not right:
-                hint = mistake.hint
-                break
+                hints.append(mistake.hint)              # every explanation that fits this input, not just the first
+        hint = " Or: ".join(hints) or None
         if hint is None and len(got) != steps:
             hint = (f"{len(got)} tokens returned where steps = {steps} are asked (bos not included): "
                     "an off-by-one in the number of steps, or bos kept?")
@@ -503,6 +525,8 @@ BLOCK_FORBIDDEN = ("torch.nn.TransformerEncoderLayer.forward", "torch.nn.Transfo
 def _block_variant(ref: nn.TransformerEncoderLayer, x, mask=None, norm_first=False, kind="right"):
     """Variants of one encoder block with ref's weights, in float64."""
     x = x.to(_float64)
+    if kind == "mask-inverted" and mask is not None:
+        mask = ~mask
     attn = lambda h: _mha(ref.self_attn, h, h, mask)[0]                                  # noqa: E731
     relu = (lambda h: h) if kind == "no-relu" else torch.relu
     ff = lambda h: ref.linear2(relu(ref.linear1(h)))                                     # noqa: E731
@@ -529,6 +553,8 @@ BLOCK_MISTAKES = tuple(Mistake(n, h, (lambda n: lambda ref, x, mask=None, norm_f
     ("no-residual-ff", "the residual connection around the feed-forward network is missing: x + ff(...)."),
     ("no-relu", "the feed-forward network is linear2(relu(linear1(x))): the ReLU is missing."),
     ("one-norm", "each sublayer has its own LayerNorm: norm1 around attention, norm2 around the feed-forward network."),
+    ("mask-inverted", "the mask reaches the self-attention inverted: the block takes True = may attend and passes it to "
+     "self_attn unchanged (nn.TransformerEncoderLayer's src_mask is the opposite convention; the test converts it)."),
 ))
 
 

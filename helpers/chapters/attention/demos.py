@@ -150,7 +150,7 @@ def attention_explorer(models: dict, T: int):
 
     from helpers.widgets import live_output
 
-    text = W.Text(value="3141592653589793", description="digits")
+    text = W.Text(value="31415926535897932384", description="digits")
     which = W.Dropdown(options=list(models), description="model")
     layer = W.IntSlider(value=0, min=0, max=len(models[which.value].blocks) - 1, description="layer")
     head = W.IntSlider(value=0, min=0, max=models[which.value].blocks[0].self_attn.n_heads - 1, description="head")

@@ -14,6 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.chapters.attention import answers
+from helpers.runtime import seed_everything
 from helpers.training import Adam
 
 
@@ -103,12 +104,13 @@ class ReversalTransformer(nn.Module):
         return [block.last_weights for block in self.blocks]
 
 
-def train(model: nn.Module, loss_of_batch, steps: int, lr: float, desc: str) -> list[float]:
-    """Adam for ``steps`` steps on loss_of_batch(step) (a 0-d tensor); returns the losses."""
-    opt = Adam(model.parameters(), lr=lr)
+def train(model: nn.Module, loss_of_batch, steps: int, lr: float, desc: str, opt=None, start: int = 0) -> list[float]:
+    """Adam for ``steps`` steps on loss_of_batch(step) (a 0-d tensor), steps numbered from ``start``;
+    returns the losses. Pass ``opt`` to continue a run with its optimizer state."""
+    opt = opt if opt is not None else Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
-    for step in tqdm(range(steps), desc=desc, leave=False):
+    for step in tqdm(range(start, start + steps), desc=desc, leave=False):
         loss = loss_of_batch(step)
         opt.zero_grad()
         loss.backward()
@@ -124,8 +126,8 @@ def accuracies(pred: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     return right.float().mean().item(), right.all(dim=1).float().mean().item()
 
 
-def train_seq2seq(model: GRUSeq2Seq, T: int, steps: int, lr: float, batch_size: int, seed: int, desc: str,
-                  device=None) -> list[float]:
+def seq2seq_loss(model: GRUSeq2Seq, T: int, batch_size: int, seed: int, device=None):
+    """loss_of_batch(step): teacher-forced cross-entropy on a fresh batch from a generator seeded ``seed``."""
     g = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -133,12 +135,45 @@ def train_seq2seq(model: GRUSeq2Seq, T: int, steps: int, lr: float, batch_size: 
         x, y = reversal_batch(batch_size, T, model.V, g, device)
         logits = model(x, teacher_inputs(y, model.bos))              # (B, T, V)
         return loss_fn(logits.reshape(-1, model.V), y.reshape(-1))
-    return train(model, loss_of_batch, steps, lr, desc)
+    return loss_of_batch
 
 
-def train_transformer(model: ReversalTransformer, T: int, V: int, steps: int, lr: float, batch_size: int, seed: int,
-                      desc: str, device=None, every: int = 0, probe=None) -> tuple[list[float], list[tuple[int, float]]]:
-    """Train on fresh batches; every ``every`` steps record (step, token accuracy on probe=(x, y))."""
+def train_seq2seq(model: GRUSeq2Seq, T: int, steps: int, lr: float, batch_size: int, seed: int, desc: str,
+                  device=None) -> list[float]:
+    return train(model, seq2seq_loss(model, T, batch_size, seed, device), steps, lr, desc)
+
+
+def choose_lr_then_train(make_model, make_loss, score, lrs, probe_steps: int, steps: int, desc: str,
+                         seed: int = 0):
+    """Learning rate chosen on validation, without wasting the probes.
+
+    For each candidate in ``lrs``: seed_everything(seed), model = make_model(), train ``probe_steps``
+    steps on make_loss(model) (a loss_of_batch with its own seeded batch stream) and score(model) on
+    validation (higher is better). The best candidate keeps its model, optimizer and batch stream and
+    trains on to ``steps`` in all, so its probe is the start of its final run (the same run as one
+    training of ``steps`` from scratch). With one candidate nothing is probed or scored.
+    Returns (model, losses, {lr: validation score}, best lr, the winner's loss_of_batch)."""
+    runs = {}
+    for lr in lrs:
+        seed_everything(seed)
+        model = make_model()
+        opt = Adam(model.parameters(), lr=lr)
+        loss_of_batch = make_loss(model)
+        n = probe_steps if len(lrs) > 1 else 0
+        losses = train(model, loss_of_batch, n, lr, f"{desc}, lr {lr:g}, {n} probe steps", opt=opt)
+        with torch.no_grad():
+            runs[lr] = (model, opt, loss_of_batch, losses, score(model) if len(lrs) > 1 else None)
+    best = max(runs, key=lambda lr: runs[lr][4]) if len(lrs) > 1 else lrs[0]
+    model, opt, loss_of_batch, losses, _ = runs[best]
+    losses = losses + train(model, loss_of_batch, steps - len(losses), best, f"{desc}, lr {best:g}", opt=opt,
+                            start=len(losses))
+    return model, losses, {lr: r[4] for lr, r in runs.items() if r[4] is not None}, best, loss_of_batch
+
+
+def transformer_loss(model: ReversalTransformer, T: int, V: int, batch_size: int, seed: int, device=None,
+                     every: int = 0, probe=None):
+    """loss_of_batch(step) on fresh batches; every ``every`` steps it first records (step, token accuracy on
+    probe=(x, y)) in loss_of_batch.curve."""
     g = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
     curve: list[tuple[int, float]] = []
@@ -151,7 +186,15 @@ def train_transformer(model: ReversalTransformer, T: int, V: int, steps: int, lr
                 model.train()
         x, y = reversal_batch(batch_size, T, V, g, device)
         return loss_fn(model(x).reshape(-1, V), y.reshape(-1))
-    return train(model, loss_of_batch, steps, lr, desc), curve
+    loss_of_batch.curve = curve
+    return loss_of_batch
+
+
+def train_transformer(model: ReversalTransformer, T: int, V: int, steps: int, lr: float, batch_size: int, seed: int,
+                      desc: str, device=None, every: int = 0, probe=None) -> tuple[list[float], list[tuple[int, float]]]:
+    """Train on fresh batches; every ``every`` steps record (step, token accuracy on probe=(x, y))."""
+    loss_of_batch = transformer_loss(model, T, V, batch_size, seed, device, every, probe)
+    return train(model, loss_of_batch, steps, lr, desc), loss_of_batch.curve
 
 
 def mirrored_weight(weights: torch.Tensor) -> float:
