@@ -6,9 +6,19 @@ import torch.nn.functional as F
 
 from helpers.chapters.rl import agents, answers, checks as C
 from helpers.grading.checks import CheckFailure
+from helpers.runtime import cpu_threads
 from tests.chapters.exercise_tools import fails_with, names_mistake, unwrap
 
 G = torch.Generator().manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is far faster than two on a shared CPU (no waiting at every op)."""
+    with cpu_threads(1):
+        yield
+
+
 RETURNS_CASES = [(torch.tensor([1.0, 0.0, 0.0, 1.0]), 0.9), (torch.randn(3, 7, generator=G, dtype=torch.float64), 0.95),
                  (torch.randn(2, 3, 6, generator=G), 0.5)]
 MDP_CASES = [(*C.random_mdp(4, 2, seed=0), 0.9), (*C.random_mdp(6, 3, seed=1, dtype=torch.float32), 0.8),
@@ -132,7 +142,8 @@ def test_value_iteration_mistakes_are_named(mistake):
 def _sampler(variant):
     """A student's epsilon_greedy that samples each row from the mistake's distribution."""
     def fn(q, eps, generator=None):
-        probs = torch.stack([variant(row.double(), eps) for row in q])
+        rows, index = torch.unique(q.double(), dim=0, return_inverse=True)      # the checks repeat one row
+        probs = torch.stack([variant(row, eps) for row in rows])[index]
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)
     return fn
 
@@ -198,6 +209,12 @@ def test_epsilon_greedy_must_use_the_generator_and_return_int64():
     def global_rng(q, eps, generator=None):
         return unwrap(answers.epsilon_greedy)(q, eps, None)
     fails_with(C.check_epsilon_greedy_rows, global_rng, C.random_table(20, 3, seed=1), hint="`generator` argument")
+
+    def rand_like_ties(q, eps, generator=None):                       # the tie-break alone from the global state
+        noise = torch.where(q == q.max(dim=1, keepdim=True).values, torch.rand_like(q), -1.0)
+        explore = torch.rand(q.shape[0], generator=generator) < eps
+        return torch.where(explore, torch.randint(0, q.shape[1], (q.shape[0],), generator=generator), noise.argmax(1))
+    fails_with(C.check_epsilon_greedy_rows, rand_like_ties, C.random_table(20, 3, seed=1), hint="torch.rand_like")
     floats = lambda q, eps, generator=None: unwrap(answers.epsilon_greedy)(q, eps, generator).float()   # noqa: E731
     fails_with(C.check_epsilon_greedy, floats, torch.tensor([0.0, 1.0]), 0.1, hint="return the indices")
 

@@ -1,16 +1,27 @@
 """Chapter 12 demos and training loops: the logic behind the figures and widgets, on small inputs
 (a few episodes, no training beyond a second)."""
+import math
+
 import matplotlib
 
 matplotlib.use("agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.chapters.rl import agents, answers, demos  # noqa: E402
+from helpers.runtime import cpu_threads  # noqa: E402
 
 u = lambda f: f.__wrapped__   # noqa: E731  (the reference without its guard)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is far faster than two on a shared CPU (no waiting at every op)."""
+    with cpu_threads(1):
+        yield
 
 
 def test_tabular_models_are_stochastic_and_terminals_absorb():
@@ -25,6 +36,7 @@ def test_tabular_models_are_stochastic_and_terminals_absorb():
 
 def test_cliff_optimal_values_are_minus_the_steps_to_go():
     V, Q, terminal = demos.solve_world("CliffWalking", 0.99, value_iteration=u(answers.value_iteration))
+    assert demos.solve_world("CliffWalking", 0.99, value_iteration=u(answers.value_iteration))[0] is V   # remembered
     path, ret = agents.greedy_episode(Q)
     assert ret == -13 and len(path) == 14 and path[0] == 36 and path[-1] == 47
 
@@ -61,9 +73,11 @@ def test_monte_carlo_agrees_with_the_equations_on_frozen_lake():
     assert abs(demos.monte_carlo_value(Q, 0.9, episodes=400) - float(V[0])) < 0.05
 
 
-def test_baseline_lowers_the_variance():
+def test_baseline_lowers_the_variance_not_the_mean():
     var = demos.baseline_variance(n_runs=400)
     assert var["baseline = expected return-to-go"] < 0.5 * var["no baseline"]
+    for est in demos.baseline_estimates(n_runs=2000).values():       # the true gradient is T / 4 = 5
+        assert abs(float(est.mean()) - 5.0) < 4 * math.sqrt(float(est.var()) / len(est))
 
 
 def test_act_matches_the_network():
@@ -77,6 +91,9 @@ def test_act_matches_the_network():
 def test_train_reinforce_plumbing():
     run = agents.train_reinforce(u(answers.discounted_returns), u(answers.reinforce_loss), episodes=3, seed=0)
     assert len(run.returns) == 3 and run.solved_episode is None and run.cpu_seconds >= 0
+    run = agents.train_reinforce(u(answers.discounted_returns), u(answers.reinforce_loss), episodes=40, seed=0,
+                                 solved_at=0.0, extra_episodes=3)     # "solved" at once: 20 episodes, then 3 more
+    assert run.solved_episode == 20 and len(run.returns) == 23
     states = agents.cartpole_trajectory(None, seed=0)
     assert states.shape[1] == 4 and 2 < len(states) < 100           # a random policy drops the pole quickly
 

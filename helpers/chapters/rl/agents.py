@@ -182,13 +182,15 @@ class ReinforceRun:
 
 def train_reinforce(returns_fn: Callable, loss_fn: Callable, *, seed: int = 0, lr: float = 5e-3,
                     gamma: float = 0.99, episodes: int = 1000, solved_at: float = 475.0,
-                    stop_when_solved: bool = True, device: torch.device | str = "cpu",
+                    stop_when_solved: bool = True, extra_episodes: int = 0, device: torch.device | str = "cpu",
                     d_hidden: int = 128, desc: str | None = None) -> ReinforceRun:
     """REINFORCE on CartPole-v1, one episode per Adam step. Each step: returns-to-go with
     ``returns_fn(rewards (1, T), gamma)``, the baseline = their mean over the episode, scaled by
     their standard deviation (one learning rate fits short and long episodes), and
     ``loss_fn(log_probs (1, T), returns (1, T), baseline)``. Acting runs on a CPU copy of the weights;
-    the model and the update live on ``device``."""
+    the model and the update live on ``device``. With stop_when_solved, training stops
+    ``extra_episodes`` episodes after the mean of the last 20 first reached ``solved_at`` (to see
+    whether it stays there), within ``episodes`` in all."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     env = make("CartPole-v1")
@@ -212,8 +214,8 @@ def train_reinforce(returns_fn: Callable, loss_fn: Callable, *, seed: int = 0, l
         bar.set_postfix(mean20=f"{last:.0f}", refresh=False)
         if solved is None and len(returns) >= 20 and last >= solved_at:
             solved = ep + 1
-            if stop_when_solved:
-                break
+        if stop_when_solved and solved is not None and ep + 1 >= solved + extra_episodes:
+            break
     bar.close()
     return ReinforceRun(returns, solved, time.process_time() - start, model)
 

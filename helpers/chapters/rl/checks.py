@@ -7,6 +7,7 @@ function may have changed.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -15,6 +16,7 @@ from torch import nn
 from helpers.chapters.rl import answers
 from helpers.grading import checks
 from helpers.grading.checks import Mistake
+from helpers.runtime import cpu_threads
 
 # Bound at import time: a submission that rebinds them, or blocking during its call, does not touch these.
 _solve = torch.linalg.solve
@@ -29,6 +31,17 @@ VI_FORBIDDEN = (answers.value_iteration,)
 REINFORCE_FORBIDDEN = (answers.reinforce_loss,)
 DQN_FORBIDDEN = (answers.dqn_targets, answers.dqn_loss, "torch.nn.functional.mse_loss", "torch.nn.functional.smooth_l1_loss",
                  "torch.nn.functional.huber_loss")
+
+
+def _one_thread(check):
+    """Run a check (and the student's function inside it) on one CPU thread: these tensors are tiny
+    (a 16-state MDP, a 4-entry row), and on a shared CPU two threads wait for each other at every
+    operation, which made value iteration 100 times slower."""
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        with cpu_threads(1):
+            return check(*args, **kwargs)
+    return wrapper
 
 
 def _tolerance(x: torch.Tensor) -> dict:
@@ -77,6 +90,7 @@ RETURNS_MISTAKES = (
 )
 
 
+@_one_thread
 def check_discounted_returns(discounted_returns, rewards: torch.Tensor, gamma: float) -> None:
     """discounted_returns(rewards (..., T), gamma) -> (..., T) returns-to-go along the last axis, same dtype."""
     what = f"discounted_returns({checks.describe(rewards)}, gamma={gamma})"
@@ -86,6 +100,7 @@ def check_discounted_returns(discounted_returns, rewards: torch.Tensor, gamma: f
                         args=(rewards, gamma), reference=returns_oracle, **_tolerance(rewards))
 
 
+@_one_thread
 def check_returns_recursion(discounted_returns, rewards: torch.Tensor, gamma: float) -> None:
     """The result satisfies G_t = r_t + gamma G_{t+1} with G_{T-1} = r_{T-1} (the recursion itself)."""
     what = f"discounted_returns on {checks.describe(rewards, values=False)}, gamma={gamma}"
@@ -113,6 +128,12 @@ def _first_max(q, eps):
     return p
 
 
+def _last_max(q, eps):
+    p = torch.full((q.numel(),), eps / q.numel(), dtype=_float64)
+    p[q.numel() - 1 - int(q.flip(0).argmax())] += 1 - eps
+    return p
+
+
 def _exclusive(q, eps):
     is_max = (q == q.max()).to(_float64)
     n_max, n = float(is_max.sum()), q.numel()
@@ -124,6 +145,8 @@ def _exclusive(q, eps):
 EPS_MISTAKES = (   # variant: (q_row (A,), eps) -> the action distribution that answer samples from
     Mistake("first-max", "ties are not broken at random: argmax returns the first maximum, so one of the equal "
             "actions always wins. Pick uniformly among all actions whose value equals the maximum.", _first_max),
+    Mistake("last-max", "ties are not broken at random: the last of the equal actions always wins. Pick uniformly "
+            "among all actions whose value equals the maximum, independently in each row.", _last_max),
     Mistake("exploration-excludes-greedy", "your random branch never picks the greedy action: with probability eps "
             "the action is uniform over *all* actions, the greedy one included (so it gets 1 - eps + eps/A).",
             _exclusive),
@@ -153,6 +176,7 @@ def _expect_actions(out, n: int, n_actions: int, what: str, device) -> torch.Ten
     return out
 
 
+@_one_thread
 def check_epsilon_greedy(epsilon_greedy, q_row: torch.Tensor, eps: float, n: int = 20_000, seed: int = 0) -> None:
     """Over n rows equal to q_row, each action's frequency is within 4.5 standard errors of its
     epsilon-greedy probability (ties shared); the draws come from the generator passed in."""
@@ -178,6 +202,7 @@ def check_epsilon_greedy(epsilon_greedy, q_row: torch.Tensor, eps: float, n: int
                       f"{checks.fmt(want, 8)} (eps/A = {eps / A:.4g} each, plus 1 - eps shared by the maxima).", hint)
 
 
+@_one_thread
 def check_epsilon_greedy_rows(epsilon_greedy, q: torch.Tensor, seed: int = 0) -> None:
     """With eps = 0 each row gets its own argmax (rows without ties); with one seeded generator the
     result is repeatable, so the draws come from it and not from the global random state."""
@@ -191,7 +216,7 @@ def check_epsilon_greedy_rows(epsilon_greedy, q: torch.Tensor, seed: int = 0) ->
         i = int((out != best).nonzero()[0])
         hint = None
         if bool((out == q.argmin(dim=1)).all()):
-            hint = EPS_MISTAKES[3].hint
+            hint = next(m.hint for m in EPS_MISTAKES if m.name == "argmin")
         elif bool((out == out[0]).all()):
             hint = "every row got the same action: take the maximum of each row (dim=1), not of the whole table."
         checks.fail(what, f"row {i} got action {int(out[i])}, but its greedy action is {int(best[i])} "
@@ -204,6 +229,16 @@ def check_epsilon_greedy_rows(epsilon_greedy, q: torch.Tensor, seed: int = 0) ->
         checks.fail(what, "two calls with identically seeded generators gave different actions.",
                     "draw every random number from the `generator` argument (torch.rand(..., generator=generator), "
                     "torch.randint(..., generator=generator)); the global random state makes runs unrepeatable.")
+    tied = torch.zeros(n, A, dtype=q.dtype, device=q.device)               # every action tied: only the tie-break draws
+    what = f"epsilon_greedy(a ({n}, {A}) table of zeros, eps=0) twice with generators seeded {seed}"
+    runs = [checks.call(epsilon_greedy, tied.clone(), 0.0, torch.Generator().manual_seed(seed), what=what,
+                        forbidden=EPS_FORBIDDEN) for _ in range(2)]
+    _expect_actions(runs[1], n, A, what, q.device)
+    if not bool((runs[0] == runs[1]).all()):
+        checks.fail(what, "with every action tied, two calls with identically seeded generators gave different "
+                          "actions: the tie-break does not draw from the generator.",
+                    "draw the tie-breaking noise from `generator` too: torch.rand(q.shape, generator=generator) "
+                    "(torch.rand_like has no generator argument and uses the global random state).")
 
 
 # ---------------------------------------------------------------- exercise 3: SARSA and Q-learning
@@ -271,6 +306,7 @@ def _check_update(fn, name, args, expected, mistakes) -> None:
                         args=args, **_tolerance(Q))
 
 
+@_one_thread
 def check_td_updates(sarsa_update, q_learning_update, Q: torch.Tensor, s: int, a: int, r: float, s2: int, a2: int,
                      alpha: float, gamma: float, terminated: bool) -> None:
     """Both updates change Q[s, a] only, in place, by alpha (target - Q[s, a]); SARSA's target uses
@@ -352,6 +388,7 @@ def _stopped_early(out, expected, backup, what: str, kind: str, advice: str, ato
                         f"(the error shrinks only by a factor gamma per sweep); {advice}.")
 
 
+@_one_thread
 def check_policy_evaluation(policy_evaluation, P, R, policy, gamma) -> None:
     """policy_evaluation(P, R, policy, gamma) = V^pi (S,), the exact solution, in P's dtype."""
     what = f"policy_evaluation(P {tuple(P.shape)} {_dtype(P)}, R, policy, gamma={gamma})"
@@ -408,6 +445,7 @@ VI_MISTAKES = (
 )
 
 
+@_one_thread
 def check_value_iteration(value_iteration, P, R, gamma) -> None:
     """value_iteration(P, R, gamma, tol) = V* (S,), equal to policy iteration's exact answer, in P's dtype."""
     tol = 1e-10 if P.dtype == _float64 else 1e-5            # float32 cannot resolve changes of 1e-10
@@ -459,6 +497,7 @@ REINFORCE_MISTAKES = (
 )
 
 
+@_one_thread
 def check_reinforce_loss(reinforce_loss, log_probs, returns, baseline=None) -> None:
     """reinforce_loss(log_probs (N, T), returns (N, T), baseline) is a 0-d tensor whose value is
     -(1/N) sum_n sum_t log pi (G - b), whose gradient w.r.t. log_probs is -(G - b) / N, and which
@@ -488,6 +527,7 @@ def check_reinforce_loss(reinforce_loss, log_probs, returns, baseline=None) -> N
                         **_tolerance(log_probs))
 
 
+@_one_thread
 def check_reinforce_batch_mean(reinforce_loss, log_probs, returns) -> None:
     """The loss is a mean over episodes: the same episodes twice give the same loss."""
     checks.expect_batch_mean(lambda lp, G: reinforce_loss(lp, G, None), log_probs, returns,
@@ -541,6 +581,7 @@ def _state(net):
     return [p.detach().clone() for p in net.parameters()]
 
 
+@_one_thread
 def check_dqn_targets(dqn_targets, rewards, next_states, terminated, target_net, gamma) -> None:
     """y (B,) = r + gamma max_a' Q_target(s', a') where not terminated, r where terminated; no
     gradient attached; the network is left unchanged."""
@@ -567,6 +608,7 @@ def dqn_loss_oracle(q_net, target_net, batch, gamma):
     return ((q - y) ** 2).mean()
 
 
+@_one_thread
 def check_dqn_loss(dqn_loss, q_net, target_net, batch, gamma) -> None:
     """dqn_loss(q_net, target_net, batch, gamma) = mean_i (Q(s_i, a_i) - y_i)^2, with the targets from
     the *target* network; its gradient reaches q_net only."""

@@ -2,6 +2,7 @@
 widgets only wire controls to them (helpers.widgets.live_output)."""
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import matplotlib.pyplot as plt
@@ -10,6 +11,7 @@ import torch
 
 from helpers.chapters.rl import agents, answers
 from helpers.plots import figure
+from helpers.runtime import cpu_threads
 
 WORLDS = {  # name: (gymnasium id, grid shape, arrows in the env's action order, start state)
     "FrozenLake 4x4 (slippery)": ("FrozenLake-v1", agents.LAKE_SHAPE, agents.ARROWS, 0),
@@ -17,11 +19,15 @@ WORLDS = {  # name: (gymnasium id, grid shape, arrows in the env's action order,
 }
 
 
+@functools.lru_cache(maxsize=128)
 def solve_world(world: str, gamma: float, value_iteration: Callable = answers.value_iteration):
-    """V* (S,), Q* (S, A) and the terminal mask (S,) of a world for this gamma (value iteration)."""
+    """V* (S,), Q* (S, A) and the terminal mask (S,) of a world for this gamma (value iteration).
+    Remembered per (world, gamma, function), so moving the epsilon or step slider does not solve
+    again; on one thread (16 or 48 states: a second thread only adds waiting)."""
     env_id = WORLDS[world][0]
     P, R, terminal = agents.tabular_model(agents.make(env_id))
-    V = value_iteration(P, R, gamma)
+    with cpu_threads(1):
+        V = value_iteration(P, R, gamma)
     return V, answers.q_from_v(P, R, V, gamma), terminal
 
 
@@ -230,9 +236,15 @@ def cartpole_replay(trajectories: dict[str, np.ndarray]):
 
 
 def baseline_variance(n_runs: int = 200, T: int = 20, seed: int = 0) -> dict[str, float]:
-    """The variance of the one-episode policy-gradient estimate of a toy policy (one logit per step,
-    pi(a=1) = sigmoid(theta)), with reward 1 + a_t per step: without a baseline and with the
-    baseline b_t = the expected return-to-go. Averaged over the estimate's entries. -> {name: var}."""
+    """The variance over episodes of each one-episode gradient estimate of baseline_estimates. -> {name: var}."""
+    return {name: float(est.var()) for name, est in baseline_estimates(n_runs, T, seed).items()}
+
+
+def baseline_estimates(n_runs: int = 200, T: int = 20, seed: int = 0) -> dict[str, torch.Tensor]:
+    """One-episode policy-gradient estimates dJ/dtheta, (n_runs,) each, for a toy policy with one
+    parameter (pi(a=1) = sigmoid(theta) at every step, theta = 0) and reward 1 + a_t per step:
+    without a baseline and with the baseline b_t = the expected return-to-go. The true gradient is
+    T sigma'(0) = T / 4. -> {name: estimates (n_runs,)}."""
     g = torch.Generator().manual_seed(seed)
     theta = torch.zeros(())
     p = torch.sigmoid(theta)
@@ -241,5 +253,5 @@ def baseline_variance(n_runs: int = 200, T: int = 20, seed: int = 0) -> dict[str
     G = rewards.flip(1).cumsum(1).flip(1)                                 # (n, T) returns-to-go, gamma = 1
     score = a - p.double()                                               # d log pi / d theta
     expected_G = (T - torch.arange(T, dtype=torch.float64)) * (1 + p.double())
-    return {"no baseline": float((score * G).sum(1).var()),
-            "baseline = expected return-to-go": float((score * (G - expected_G)).sum(1).var())}
+    return {"no baseline": (score * G).sum(1),
+            "baseline = expected return-to-go": (score * (G - expected_G)).sum(1)}

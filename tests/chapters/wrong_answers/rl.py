@@ -191,6 +191,24 @@ def epsilon_greedy(q, eps, generator=None):
     greedy = torch.where(is_max, noise, -1.0).argmax(dim=1)
     return torch.where(explore, random_a, greedy)
 ''',
+        "rand-like-ties": '''
+def epsilon_greedy(q, eps, generator=None):
+    n, a = q.shape
+    explore = torch.rand(n, generator=generator) < eps
+    random_a = torch.randint(0, a, (n,), generator=generator)
+    noise = torch.rand_like(q)
+    is_max = q == q.max(dim=1, keepdim=True).values
+    greedy = torch.where(is_max, noise, -1.0).argmax(dim=1)
+    return torch.where(explore, random_a, greedy)
+''',
+        "last-max-on-ties": '''
+def epsilon_greedy(q, eps, generator=None):
+    n, a = q.shape
+    explore = torch.rand(n, generator=generator) < eps
+    random_a = torch.randint(0, a, (n,), generator=generator)
+    greedy = a - 1 - q.flip(1).argmax(dim=1)
+    return torch.where(explore, random_a, greedy)
+''',
     },
     "ex-td-updates": {
         "sarsa-with-max": '''
