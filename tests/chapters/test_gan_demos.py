@@ -70,3 +70,10 @@ def test_widgets_build():
     demos.playground_widget()
     demos.ring_widget({"a": {0: torch.zeros(10, 2), 5: torch.ones(10, 2)}})
     demos.grid_widget({1: torch.rand(4, 1, 28, 28), 2: torch.rand(4, 1, 28, 28)})
+
+
+def test_saved_ring_run_covers_the_ring():
+    snaps = demos.load_ring_run()
+    assert sorted(snaps) == list(range(0, demos.RING_RUN["steps"] + 1, demos.RING_RUN["snapshot_every"]))
+    assert all(s.shape == (1000, 2) for s in snaps.values())
+    assert demos.coverage(snaps[demos.RING_RUN["steps"]]) == demos.RING_K

@@ -204,6 +204,10 @@ def check_generator_logit_grads(fn, logits: torch.Tensor) -> None:
             and not checks._close(want_sat, want_nonsat, 1e-6, 1e-5):
         checks.fail(what, "the two derivatives are in the wrong order.",
                     "return (saturating, non_saturating): first d/dl log(1 - D), then d/dl [-log D].")
+    for name, t in (("the saturating derivative", sat), ("the non-saturating derivative", nonsat)):
+        checks.expect_finite(t, what=f"{what}: {name}",
+                             hint="exp(l) overflows for large logits (l > 88 in float32): write the derivatives "
+                                  "with torch.sigmoid(l), which stays finite for any l.")
     tol = dict(atol=1e-6, rtol=1e-5) if logits.dtype == torch.float64 else dict(atol=1e-6, rtol=1e-4)
     checks.expect_close(sat, want_sat, what=f"{what}: the saturating derivative d/dl log(1 - sigmoid(l))",
                         mistakes=SAT_MISTAKES, args=(_d(logits),), **tol)
@@ -292,6 +296,16 @@ def check_spectral_norm(fn, W: torch.Tensor, n_iter: int = 50, rtol: float = 1e-
     expected = torch.linalg.matrix_norm(_d(W), ord=2).to(W.dtype)
     checks.expect_close(out, expected, what=what, mistakes=SPECTRAL_MISTAKES, args=(_d(W), n_iter),
                         atol=1e-6, rtol=rtol)
+    # a few steps only: the estimate is not converged yet, so it is fixed by the start and the step count
+    few = checks.call(fn, W.clone(), 2, what=f"spectral_norm on {checks.describe(W)} with n_iter=2",
+                      forbidden=SPECTRAL_FORBIDDEN)
+    want = answers.spectral_norm.__wrapped__(_d(W), 2).to(W.dtype)
+    if not checks._close(few, want, 1e-6, 1e-4 if W.dtype == torch.float32 else 1e-9):
+        checks.fail(f"spectral_norm on {checks.describe(W)} with n_iter=2",
+                    f"after 2 steps the estimate should be {float(want):.6g} (two steps v <- W^T W v / ||W^T W v|| "
+                    f"from the normalised all-ones vector, then ||W v||), got {float(few):.6g}.",
+                    "do exactly n_iter steps (not a fixed count), start from torch.ones(W.shape[1]) normalised, "
+                    "and return ||W v|| for the final unit vector v.")
 
 
 # ---------------------------------------------------------------- 7. the Frechet distance

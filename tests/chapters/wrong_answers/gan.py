@@ -76,6 +76,11 @@ def g_loss(fake_logits):
 ''',
     },
     "ex-logit-grads": {
+        "exp-overflow": '''
+def generator_logit_grads(fake_logits):
+    e = torch.exp(fake_logits)
+    return -e / (1 + e), -1 / (1 + e)
+''',
         "derivative-wrt-D": '''
 def generator_logit_grads(fake_logits):
     d = torch.sigmoid(fake_logits)
@@ -128,6 +133,24 @@ def gradient_penalty(critic, real, fake, eps, lam=10.0):
 ''',
     },
     "ex-spectral-norm": {
+        "fixed-step-count": '''
+def spectral_norm(W, n_iter=50):
+    v = torch.ones(W.shape[1], dtype=W.dtype)
+    v = v / v.norm()
+    for _ in range(500):
+        v = W.T @ (W @ v)
+        v = v / v.norm()
+    return (W @ v).norm()
+''',
+        "left-vector-start": '''
+def spectral_norm(W, n_iter=50):
+    u = torch.ones(W.shape[0], dtype=W.dtype)
+    u = u / u.norm()
+    for _ in range(n_iter):
+        u = W @ (W.T @ u)
+        u = u / u.norm()
+    return (W.T @ u).norm()
+''',
         "sigma-squared": '''
 def spectral_norm(W, n_iter=50):
     v = torch.ones(W.shape[1], dtype=W.dtype)
