@@ -109,12 +109,10 @@ def load_kjv(source: str = "auto", verbose: bool = True) -> str:
     """
     if source not in ("auto", "system", "subset"):
         raise ValueError(f"source must be 'auto', 'system' or 'subset', not {source!r}")
-    text, where = None, "slice shipped in data/kjv (install Debian's bible-kjv for the full text)"
-    if source in ("auto", "system"):
-        text = _system_text()
-        where = "Debian package bible-kjv (the full text)"
-        if text is None and source == "system":
-            raise FileNotFoundError("Debian's bible-kjv is not installed: `apt-get install bible-kjv`.")
+    text = _system_text() if source in ("auto", "system") else None
+    if text is None and source == "system":
+        raise FileNotFoundError("Debian's bible-kjv is not installed: `apt-get install bible-kjv`.")
+    where = "Debian package bible-kjv (the full text)"
     if text is None:
         text, where = _slice_text(), "slice shipped in data/kjv (install Debian's bible-kjv for the full text)"
     if verbose:

@@ -194,12 +194,14 @@ def _restore_modules(saved: dict) -> list[str]:
             fixed.append(f"sys.modules[{name!r}]")
         current = vars(module)
         for attr, value in attributes.items():
-            if _watched(name, ("torch",)) and _torch_rewrapped(current.get(attr), value):
-                attributes[attr] = current[attr]        # torch's own rebinding: keep it, say nothing
+            now = current.get(attr, value)
+            if now is value or not _restorable(name, attr, value):
                 continue
-            if current.get(attr, value) is not value and _restorable(name, attr, value):
-                setattr(module, attr, value)
-                fixed.append(f"{name}.{attr}")
+            if _watched(name, ("torch",)) and _torch_rewrapped(now, value):
+                attributes[attr] = now                  # torch's own rebinding: keep it, say nothing
+                continue
+            setattr(module, attr, value)
+            fixed.append(f"{name}.{attr}")
     return fixed
 
 
